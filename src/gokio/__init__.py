@@ -12,6 +12,12 @@ from __future__ import annotations
 from ._errors import Closed, Deadlock, Elapsed, Empty, Full, Lagged, TaskAborted, WouldBlock
 
 # --- foundation: runtime, tasks, time ----------------------------------------------------
+from ._blocking import spawn_blocking
+from ._interval import Interval, interval
+from ._joinset import AbortHandle, JoinSet
+from ._runtime import Handle, Runtime, block_on, main, run
+from ._task import JoinHandle, go, join, spawn, try_join, yield_now
+from ._time import Instant, sleep, sleep_until, timeout, timeout_at
 
 # --- channels and select -----------------------------------------------------------------
 
@@ -22,12 +28,33 @@ from ._errors import Closed, Deadlock, Elapsed, Empty, Full, Lagged, TaskAborted
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbortHandle",
     "Closed",
     "Deadlock",
     "Elapsed",
     "Empty",
     "Full",
+    "Handle",
+    "Instant",
+    "Interval",
+    "JoinHandle",
+    "JoinSet",
     "Lagged",
+    "Runtime",
     "TaskAborted",
     "WouldBlock",
+    "block_on",
+    "go",
+    "interval",
+    "join",
+    "main",
+    "run",
+    "sleep",
+    "sleep_until",
+    "spawn",
+    "spawn_blocking",
+    "timeout",
+    "timeout_at",
+    "try_join",
+    "yield_now",
 ]
