@@ -40,6 +40,38 @@ def best_of(fn: Callable[[], Any], repeat: int = REPEAT) -> float:
     return best
 
 
+def best_of_each(fns: list[Callable[[], Any]], repeat: int = REPEAT) -> list[float]:
+    """Best time of each function, the runs interleaved (a, b, c, a, b, c, ...).
+
+    Interleaving spreads any background noise over every contender instead of letting it
+    land on whichever ran during the noisy moment.
+    """
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def compare(
+    title: str,
+    contenders: list[tuple[str, Callable[[], Any]]],
+    ops: int,
+    *,
+    unit: str = "op",
+    target: str = "",
+    repeat: int = REPEAT,
+) -> list[Row]:
+    """Time every contender (interleaved best-of-``repeat``) and `report` them."""
+    times = best_of_each([fn for _, fn in contenders], repeat)
+    rows = [Row(name, t, ops, unit) for (name, _), t in zip(contenders, times, strict=True)]
+    report(title, rows, target=target)
+    return rows
+
+
 def run_on(loop_kind: str, factory: Callable[[], Awaitable[Any]]) -> Callable[[], Any]:
     """A callable that runs ``factory()`` on a fresh loop of ``loop_kind`` once."""
 

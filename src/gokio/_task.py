@@ -1,8 +1,13 @@
 """Tasks: `spawn`, `JoinHandle`, `go`, `yield_now`, `join`, `try_join`.
 
-A spawned task is kept alive by the runtime (a strong reference in `_LIVE` until it
-ends), so a fire-and-forget task is never garbage-collected mid-run, unlike a bare
-``asyncio.create_task`` whose result nobody holds.
+A spawned task is kept alive by the runtime, so a fire-and-forget task is never
+garbage-collected mid-run, unlike a bare ``asyncio.create_task`` whose result nobody
+holds (asyncio keeps only weak references to tasks).
+
+The strong references live in a per-thread list (only a loop's own thread creates tasks
+on it) that is swept of finished tasks whenever it has doubled since the last sweep. That
+costs an append per spawn and amortised O(1) sweeping, where a done-callback would cost
+every task an extra trip through the loop's ready queue (see benchmarks/bench_tasks.py).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
+from functools import partial
 from types import CoroutineType
 from typing import Any, Generic, TypeVar, final
 
@@ -28,25 +34,45 @@ logger = logging.getLogger("gokio")
 _get_running_loop = asyncio._get_running_loop
 _ids = itertools.count(1)
 
-#: strong references to every running gokio task / blocking job (asyncio keeps only weak ones)
-_LIVE: set[asyncio.Future[Any]] = set()
-#: tasks whose handle was dropped while they ran: their failure is logged when they end
-_DETACHED: dict[asyncio.Future[Any], str] = {}
+
+class _Live(threading.local):
+    """This thread's strong references to the tasks it spawned (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Future[Any]] = []
+        self.limit = 1024
+
+
+_live = _Live()
+
+
+def _keep_alive(fut: asyncio.Future[Any]) -> None:
+    live = _live
+    tasks = live.tasks
+    tasks.append(fut)
+    if len(tasks) >= live.limit:
+        tasks[:] = [t for t in tasks if not t.done()]
+        live.limit = max(1024, 2 * len(tasks))
+
+
+def live_tasks() -> list[asyncio.Future[Any]]:
+    """The tasks this thread spawned that are still running (for diagnostics and tests)."""
+    return [t for t in _live.tasks if not t.done()]
 
 
 def _log_failure(name: str, exc: BaseException) -> None:
     logger.error("gokio task %r failed and nobody awaited it", name, exc_info=exc)
 
 
-def _on_done(fut: asyncio.Future[Any]) -> None:
-    _LIVE.discard(fut)
-    if fut.cancelled():
-        _DETACHED.pop(fut, None)
-        return
-    exc = fut.exception()  # marks it retrieved: the handle decides what to log, not asyncio
-    name = _DETACHED.pop(fut, None)
-    if name is not None and exc is not None:
+def _log_if_failed(name: str, fut: asyncio.Future[Any]) -> None:
+    """Done-callback of a task whose handle was dropped while it ran (it is detached)."""
+    if not fut.cancelled() and (exc := fut.exception()) is not None:
         _log_failure(name, exc)
+
+
+def _set_none(waiter: asyncio.Future[None], _: object) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _wake_parker(parker: Parker, lock: threading.Lock) -> Callable[[Any], None]:
@@ -70,23 +96,26 @@ class JoinHandle(Generic[T]):
     from that await and keeps running; the handle can be awaited again.
     """
 
-    __slots__ = ("__weakref__", "_fut", "_id", "_name", "_retrieved")
+    __slots__ = ("_fut", "_id", "_name", "_retrieved")
 
-    def __init__(self, fut: asyncio.Future[T], name: str) -> None:
+    def __init__(self, fut: asyncio.Future[T], name: str | None = None) -> None:
         self._fut = fut
-        self._id = next(_ids)
-        self._name = name
+        self._id: int | None = None
+        self._name = name  # None for a task: its own name is used
         self._retrieved = False
 
     @property
     def id(self) -> int:
-        """A process-unique id of the task."""
-        return self._id
+        """A process-unique id of the task (assigned on first use)."""
+        i = self._id
+        if i is None:
+            i = self._id = next(_ids)
+        return i
 
     @property
     def name(self) -> str:
         """The task's name."""
-        return self._name
+        return self._name if self._name is not None else self._fut.get_name()  # type: ignore[attr-defined]
 
     def abort(self) -> None:
         """Abort the task: it is cancelled at its next await (at once if it has not started).
@@ -114,7 +143,7 @@ class JoinHandle(Generic[T]):
         fut = self._fut
         self._retrieved = True
         if fut.cancelled():
-            raise TaskAborted(f"task {self._name!r} was aborted")
+            raise TaskAborted(f"task {self.name!r} was aborted")
         exc = fut.exception()
         if exc is not None:
             raise exc
@@ -129,7 +158,7 @@ class JoinHandle(Generic[T]):
             # Same loop: wait on a fresh future so that cancelling this await does not
             # cancel the task itself (asyncio's default), only detaches from it.
             waiter = loop.create_future()
-            fut.add_done_callback(lambda _, w=waiter: w.done() or w.set_result(None))
+            fut.add_done_callback(partial(_set_none, waiter))
             try:
                 reset_budget()
                 yield from waiter
@@ -152,24 +181,18 @@ class JoinHandle(Generic[T]):
         return self._outcome()
 
     def __del__(self) -> None:
-        try:
-            fut = self._fut
-        except AttributeError:  # __init__ never ran
-            return
         if self._retrieved:
             return
+        fut = self._fut
         if not fut.done():
-            _DETACHED[fut] = self._name  # dropped while running: log a failure at its end
-            if fut.done():  # it ended as we registered: decide here
-                _DETACHED.pop(fut, None)
-            else:
-                return
-        if not fut.cancelled() and fut.exception() is not None:
-            _log_failure(self._name, fut.exception())  # type: ignore[arg-type]
+            # Dropped while running: the task is detached; log its failure when it ends.
+            fut.add_done_callback(partial(_log_if_failed, self.name))
+        else:
+            _log_if_failed(self.name, fut)
 
     def __repr__(self) -> str:
         state = "finished" if self._fut.done() else "running"
-        return f"<JoinHandle id={self._id} name={self._name!r} {state}>"
+        return f"<JoinHandle id={self.id} name={self.name!r} {state}>"
 
 
 def _check_coro(coro: object, fn: str) -> None:
@@ -206,15 +229,13 @@ def spawn(coro: Coroutine[Any, Any, T], *, name: str | None = None) -> JoinHandl
             raise
         return handle.spawn(coro, name=name)
     task = loop.create_task(coro, name=name)
-    _LIVE.add(task)
-    task.add_done_callback(_on_done)
-    return JoinHandle(task, task.get_name())
+    _keep_alive(task)
+    return JoinHandle(task)
 
 
 def _track(fut: asyncio.Future[T], name: str) -> JoinHandle[T]:
     """Keep ``fut`` alive until done and give it a handle (used by spawn_blocking)."""
-    _LIVE.add(fut)
-    fut.add_done_callback(_on_done)
+    _keep_alive(fut)
     return JoinHandle(fut, name)
 
 

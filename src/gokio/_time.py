@@ -149,10 +149,11 @@ class Timeout(Generic[T]):
     Made by `timeout` and `timeout_at`; see there.
     """
 
-    __slots__ = ("_aw", "_cancelling", "_deadline", "_expired", "_handle", "_task")
+    __slots__ = ("_aw", "_cancelling", "_deadline", "_expired", "_handle", "_seconds", "_task")
 
-    def __init__(self, deadline: float, aw: Awaitable[T] | None) -> None:
+    def __init__(self, deadline: float, aw: Awaitable[T] | None, seconds: float | None) -> None:
         self._deadline = deadline  # on the loop clock
+        self._seconds = seconds
         self._aw = aw
         self._task: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
@@ -202,7 +203,9 @@ class Timeout(Generic[T]):
         if remaining > self._cancelling:
             return  # someone else cancelled us too: let their CancelledError through
         if exc_type is _CANCELLED:
-            raise Elapsed(f"deadline of {self._deadline:.3f} (loop clock) elapsed") from exc
+            if self._seconds is not None:
+                raise Elapsed(f"timed out after {self._seconds:g} s") from exc
+            raise Elapsed(f"deadline {self._deadline:.3f} (loop clock) passed") from exc
         if exc_type is None and remaining == 0 and not _CLEARS_PENDING_CANCEL:
             # The block finished before our cancellation reached it (it completed, or a
             # gokio op re-armed it after taking effect). Python < 3.13 leaves the request
@@ -244,11 +247,11 @@ def timeout(seconds: float, aw: Awaitable[T] | None = None) -> Timeout[T]:
     returned, not lost; a gokio operation that took effect is never reported as timed out.
     """
     s = check_seconds(seconds)
-    return Timeout(_now() + s, aw)
+    return Timeout(_now() + s, aw, s)
 
 
 def timeout_at(deadline: Instant, aw: Awaitable[T] | None = None) -> Timeout[T]:
     """Like `timeout`, with an absolute `Instant` as the deadline."""
     if not isinstance(deadline, Instant):
         raise TypeError(f"timeout_at() takes a gokio.Instant, got {type(deadline).__name__}")
-    return Timeout(deadline.seconds, aw)
+    return Timeout(deadline.seconds, aw, None)
