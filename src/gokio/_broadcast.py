@@ -407,7 +407,7 @@ class BroadcastReceiver(Generic[T]):
         return f"<BroadcastReceiver of {self._core!r}>"
 
 
-def channel(capacity: int) -> tuple[BroadcastSender[Any], BroadcastReceiver[Any]]:
+def channel(capacity: int) -> tuple[BroadcastSender[T], BroadcastReceiver[T]]:
     """Create a broadcast channel retaining the last ``capacity`` messages.
 
     Args:

@@ -359,7 +359,7 @@ class OneshotReceiver(Generic[T]):
         return f"<OneshotReceiver of {self._core!r}>"
 
 
-def channel() -> tuple[OneshotSender[Any], OneshotReceiver[Any]]:
+def channel() -> tuple[OneshotSender[T], OneshotReceiver[T]]:
     """Create a oneshot channel: ``tx, rx = gokio.oneshot.channel()``."""
     core = _Shared()
     return OneshotSender(core), OneshotReceiver(core)
