@@ -13,9 +13,9 @@ from typing import Any
 
 import anyio
 import trio
-from _harness import compare, run_on
 
 import gokio
+from _harness import compare, run_on
 
 N = 100_000
 

@@ -1,7 +1,7 @@
 """Run every benchmark module in one process, one after the other, and print all tables.
 
-    python benchmarks/run.py            # everything
-    python benchmarks/run.py tasks      # only benchmarks/bench_tasks.py
+python benchmarks/run.py            # everything
+python benchmarks/run.py tasks      # only benchmarks/bench_tasks.py
 """
 
 from __future__ import annotations

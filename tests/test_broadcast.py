@@ -19,8 +19,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 import gokio
 from gokio import Closed, Empty, Lagged
 from gokio._park import WAITS
-from gokio.broadcast import BroadcastReceiver, BroadcastSender, channel
+from gokio.broadcast import BroadcastReceiver, BroadcastSender
+from gokio.broadcast import channel as _channel
 from tests.conftest import Runner
+
+
+def channel(capacity: int) -> tuple[BroadcastSender[Any], BroadcastReceiver[Any]]:
+    """The channel under test, with its item type fixed to Any for the checker."""
+    return _channel(capacity)
+
 
 T = TypeVar("T")
 
@@ -55,6 +62,8 @@ def test_non_int_or_bool_capacity_is_a_type_error(capacity: Any) -> None:
 
 
 def test_public_module_reexports_the_types() -> None:
+    tx: gokio.broadcast.BroadcastSender[int]
+    rx: gokio.broadcast.BroadcastReceiver[int]
     tx, rx = gokio.broadcast.channel(1)
     assert isinstance(tx, gokio.broadcast.BroadcastSender)
     assert isinstance(rx, gokio.broadcast.BroadcastReceiver)

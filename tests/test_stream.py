@@ -129,6 +129,8 @@ def test_from_channel_receives_from_an_mpsc_receiver(run: Runner) -> None:
 
 def test_from_channel_receives_from_a_broadcast_receiver(run_default: Runner) -> None:
     async def main() -> list[str]:
+        tx: gokio.broadcast.BroadcastSender[str]
+        rx: gokio.broadcast.BroadcastReceiver[str]
         tx, rx = gokio.broadcast.channel(8)
         for v in "abc":
             tx.send(v)

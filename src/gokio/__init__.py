@@ -8,31 +8,48 @@ from a private module.
 
 from __future__ import annotations
 
-# --- exceptions --------------------------------------------------------------------------
-from ._errors import Closed, Deadlock, Elapsed, Empty, Full, Lagged, TaskAborted, WouldBlock
-
-# --- foundation: runtime, tasks, time ----------------------------------------------------
+# One sorted block (ruff's isort); the contract's sections are the modules' names:
+# _errors (exceptions); _task, _joinset, _blocking, _runtime, _time, _interval (runtime,
+# tasks, time); _chan, _select and the channel submodules; _cancel, context, _errgroup,
+# _waitgroup and the sync primitives; _stream and the stream submodule.
+from . import broadcast as broadcast
+from . import context as context
+from . import mpsc as mpsc
+from . import oneshot as oneshot
+from . import stream as stream
+from . import watch as watch
+from ._barrier import Barrier
 from ._blocking import spawn_blocking
+from ._cancel import CancellationToken
+from ._chan import Chan, after, chan
+from ._errgroup import ErrGroup
+from ._errors import Closed, Deadlock, Elapsed, Empty, Full, Lagged, TaskAborted, WouldBlock
 from ._interval import Interval, interval
 from ._joinset import AbortHandle, JoinSet
+from ._mutex import Mutex
+from ._notify import Notify
+from ._oncecell import OnceCell
 from ._runtime import Handle, Runtime, block_on, main, run
+from ._rwlock import RwLock
+from ._select import Selected, select
+from ._semaphore import Semaphore
+from ._stream import Stream
 from ._task import JoinHandle, go, join, spawn, try_join, yield_now
 from ._time import Instant, sleep, sleep_until, timeout, timeout_at
-
-# --- channels and select -----------------------------------------------------------------
-
-# --- cancellation, context, groups, sync -------------------------------------------------
-
-# --- streams -----------------------------------------------------------------------------
+from ._waitgroup import WaitGroup
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AbortHandle",
+    "Barrier",
+    "CancellationToken",
+    "Chan",
     "Closed",
     "Deadlock",
     "Elapsed",
     "Empty",
+    "ErrGroup",
     "Full",
     "Handle",
     "Instant",
@@ -40,15 +57,26 @@ __all__ = [
     "JoinHandle",
     "JoinSet",
     "Lagged",
+    "Mutex",
+    "Notify",
+    "OnceCell",
     "Runtime",
+    "RwLock",
+    "Selected",
+    "Semaphore",
+    "Stream",
     "TaskAborted",
+    "WaitGroup",
     "WouldBlock",
+    "after",
     "block_on",
+    "chan",
     "go",
     "interval",
     "join",
     "main",
     "run",
+    "select",
     "sleep",
     "sleep_until",
     "spawn",

@@ -62,7 +62,13 @@ def _run_job(
     fn: Callable[..., T],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    handle_fut: list[asyncio.Future[T]],
 ) -> T:
+    if handle_fut and handle_fut[0].cancelled():
+        # Aborted before it started. abort() cancels the handle's future at once, but
+        # asyncio forwards that to our concurrent future only on the loop's next turn: a
+        # job that reached a free thread before then must still not run.
+        raise asyncio.CancelledError
     pool_thread.loop = loop
     try:
         return ctx.run(fn, *args, **kwargs)
@@ -92,6 +98,9 @@ def spawn_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> JoinHandl
         from ._runtime import Handle
 
         return Handle.current().spawn_blocking(fn, *args, **kwargs)
-    cfut = pool_for(loop).submit(_run_job, loop, contextvars.copy_context(), fn, args, kwargs)
+    cell: list[asyncio.Future[T]] = []  # the handle's future, filled before anyone can abort
+    ctx = contextvars.copy_context()
+    cfut = pool_for(loop).submit(_run_job, loop, ctx, fn, args, kwargs, cell)
     fut: asyncio.Future[T] = asyncio.wrap_future(cfut, loop=loop)
+    cell.append(fut)
     return _track(fut, getattr(fn, "__name__", "blocking"))

@@ -67,14 +67,14 @@ CancelFunc = Callable[[], None]
 CancelCauseFunc = Callable[[BaseException | None], None]
 
 
-class Canceled(Exception):  # noqa: N818 - Go's name (context.Canceled)
+class Canceled(Exception):
     """The context was cancelled by its cancel function (or an ancestor's)."""
 
     def __init__(self, message: str = "context canceled") -> None:
         super().__init__(message)
 
 
-class DeadlineExceeded(TimeoutError):  # noqa: N818 - Go's name (context.DeadlineExceeded)
+class DeadlineExceeded(TimeoutError):
     """The context's deadline passed (a ``TimeoutError``, as Go's is a timeout error)."""
 
     def __init__(self, message: str = "context deadline exceeded") -> None:

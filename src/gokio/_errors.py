@@ -40,7 +40,7 @@ class Closed(Exception):
         self.value = value
 
 
-class WouldBlock(Exception):  # noqa: N818 - the contract's name (Tokio's TryLockError::WouldBlock)
+class WouldBlock(Exception):
     """A ``try_*`` call found that it would have to wait."""
 
 
@@ -59,7 +59,7 @@ class Empty(WouldBlock):
 
 
 @final
-class Lagged(Exception):  # noqa: N818 - the contract's name (Tokio's RecvError::Lagged)
+class Lagged(Exception):
     """A broadcast receiver fell behind and lost ``skipped`` messages.
 
     The next receive returns the oldest message still retained.
@@ -76,7 +76,7 @@ class Elapsed(TimeoutError):
 
 
 @final
-class TaskAborted(Exception):  # noqa: N818 - the contract's name (Tokio's JoinError::Cancelled)
+class TaskAborted(Exception):
     """The awaited task was aborted before it finished."""
 
 

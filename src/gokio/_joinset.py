@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Generic, TypeVar, final
 
-from ._errors import TaskAborted
 from ._park import record_wait
 from ._task import JoinHandle, spawn
 
@@ -160,12 +160,9 @@ class JoinSet(Generic[T]):
         """Abort every task and wait until all have ended; the set is empty after."""
         self.abort_all()
         while (handle := await self._next_done()) is not None:
-            try:
+            # shutdown discards results and failures (TaskAborted included)
+            with contextlib.suppress(Exception):
                 await handle
-            except TaskAborted:
-                pass
-            except Exception:  # noqa: BLE001, S110 - shutdown discards results and failures
-                pass
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._iterate()

@@ -120,8 +120,8 @@ class Parker:
         "_claim",
         "_fut",
         "_loop",
-        "_tlock",
         "_thread",
+        "_tlock",
         "index",
         "item",
         "kind",
@@ -156,14 +156,6 @@ class Parker:
         self.value: Any = None
         self.since = 0.0
 
-    def claim(self) -> bool:
-        """Win the single ``WAITING`` transition. Call with the guarding lock held."""
-        if self.state != WAITING:
-            return False
-        if self._claim is not None and not self._claim.acquire(False):
-            return False
-        return True
-
     def fire(self, value: Any = None, index: int = 0) -> bool:
         """Claim, store the result, and wake the owner. False if it was already claimed.
 
@@ -185,7 +177,7 @@ class Parker:
                 fut.set_result(None)  # type: ignore[union-attr]
         else:
             try:
-                loop.call_soon_threadsafe(_wake_future, self._fut)
+                loop.call_soon_threadsafe(_wake_future, self._fut)  # type: ignore[arg-type]
             except RuntimeError:  # the owner's loop is closed: nobody will ever collect it
                 self.state = WITHDRAWN
                 return False

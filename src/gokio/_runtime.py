@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar, final, overload
 
 from ._blocking import _POOLS, DEFAULT_MAX_BLOCKING_THREADS, new_pool, pool_thread
-from ._task import JoinHandle, _check_coro, spawn
+from ._task import JoinHandle, _check_coro, live_tasks, spawn
 
 __all__ = ["Handle", "Runtime", "block_on", "main", "run"]
 
@@ -34,7 +34,7 @@ def _loop_factory(loop_factory: LoopFactory | Literal["uvloop"] | None) -> LoopF
             raise RuntimeError(
                 "loop_factory='uvloop' needs uvloop: pip install 'gokio[uvloop]'"
             ) from e
-        return uvloop.new_event_loop  # type: ignore[no-any-return]
+        return uvloop.new_event_loop
     if loop_factory is not None and not callable(loop_factory):
         raise TypeError("loop_factory must be None, 'uvloop' or a callable returning a loop")
     return loop_factory
@@ -70,9 +70,13 @@ def run(
         TypeError: ``main`` is not a coroutine or async function.
         RuntimeError: called from a running event loop (use ``await`` there).
     """
-    factory = _loop_factory(loop_factory)
-    pool = new_pool(max_blocking_threads)
     coro = _as_coro(main, "run")
+    try:
+        factory = _loop_factory(loop_factory)
+        pool = new_pool(max_blocking_threads)
+    except BaseException:
+        coro.close()  # a bad option must not leave a "never awaited" coroutine behind
+        raise
     if asyncio._get_running_loop() is not None:
         coro.close()
         pool.shutdown(wait=False)
@@ -85,8 +89,10 @@ def run(
             loop = runner.get_loop()
             _POOLS[loop] = pool
             try:
-                return runner.run(coro)
+                result: T = runner.run(coro)
+                return result
             finally:
+                _abort_blocking_jobs(loop)
                 _POOLS.pop(loop, None)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -221,7 +227,20 @@ class Handle:
         if loop.is_closed():
             coro.close()
             raise RuntimeError("this gokio runtime has shut down; start a new one")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        result: T = asyncio.run_coroutine_threadsafe(coro, loop).result()
+        return result
+
+
+def _abort_blocking_jobs(loop: asyncio.AbstractEventLoop) -> None:
+    """Abort the handles of `spawn_blocking` jobs of ``loop`` that have not finished.
+
+    The runtime is ending: a queued job will never run, a running one's result can no
+    longer reach the closed loop. Without this their handles would stay pending forever.
+    Call it on the loop's thread (it reads that thread's task references).
+    """
+    for fut in live_tasks():
+        if not isinstance(fut, asyncio.Task) and fut.get_loop() is loop:
+            fut.cancel()
 
 
 async def _wrap_awaitable(aw: Awaitable[T]) -> T:
@@ -284,11 +303,22 @@ class Runtime:
             target=self._serve, args=(factory,), name="gokio-runtime", daemon=True
         )
         self._thread.start()
-        self._handle = Handle(self._ready.result())
+        try:
+            self._handle = Handle(self._ready.result())
+        except BaseException:
+            self._closed = True
+            self._pool.shutdown(wait=False)
+            raise
 
     def _serve(self, factory: LoopFactory) -> None:
-        loop = factory()
-        loop.set_debug(self._debug)
+        try:
+            loop = factory()
+            if not isinstance(loop, asyncio.AbstractEventLoop):
+                raise TypeError(f"loop_factory returned {type(loop).__name__}, not an event loop")
+            loop.set_debug(self._debug)
+        except BaseException as e:  # hand it to __init__, which waits for the loop
+            self._ready.set_exception(e)
+            return
         _POOLS[loop] = self._pool
         asyncio.set_event_loop(loop)
         self._ready.set_result(loop)
@@ -340,11 +370,14 @@ class Runtime:
             return
         loop = self._handle.loop
         if asyncio._get_running_loop() is loop:
-            raise RuntimeError("Runtime.shutdown() called from inside the runtime; call it "
-                               "from the thread that created the Runtime")
+            raise RuntimeError(
+                "Runtime.shutdown() called from inside the runtime; call it "
+                "from the thread that created the Runtime"
+            )
         self._closed = True
 
         async def abort_all() -> None:
+            _abort_blocking_jobs(loop)
             me = asyncio.current_task()
             tasks = [t for t in asyncio.all_tasks() if t is not me]
             for t in tasks:

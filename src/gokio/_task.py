@@ -13,6 +13,7 @@ every task an extra trip through the loop's ready queue (see benchmarks/bench_ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import itertools
 import logging
@@ -23,7 +24,7 @@ from types import CoroutineType
 from typing import Any, Generic, TypeVar, final
 
 from ._errors import TaskAborted
-from ._park import Parker, rearm_cancel, reset_budget
+from ._park import WAITS, Parker, WaitRecord, rearm_cancel, record_wait, reset_budget
 
 __all__ = ["JoinHandle", "go", "join", "spawn", "try_join", "yield_now"]
 
@@ -32,6 +33,7 @@ T = TypeVar("T")
 logger = logging.getLogger("gokio")
 
 _get_running_loop = asyncio._get_running_loop
+_current_task = asyncio.current_task
 _ids = itertools.count(1)
 
 
@@ -130,10 +132,8 @@ class JoinHandle(Generic[T]):
         if _get_running_loop() is loop:
             fut.cancel()
         else:
-            try:
+            with contextlib.suppress(RuntimeError):  # loop closed: the task cannot run anyway
                 loop.call_soon_threadsafe(fut.cancel)
-            except RuntimeError:  # loop closed: the task can no longer run anyway
-                pass
 
     def is_finished(self) -> bool:
         """True once the task has ended (returned, raised, or was aborted)."""
@@ -159,6 +159,8 @@ class JoinHandle(Generic[T]):
             # cancel the task itself (asyncio's default), only detaches from it.
             waiter = loop.create_future()
             fut.add_done_callback(partial(_set_none, waiter))
+            owner = _current_task()
+            WAITS[owner] = WaitRecord("join", self, owner)  # what we wait on, for diagnostics
             try:
                 reset_budget()
                 yield from waiter
@@ -166,6 +168,8 @@ class JoinHandle(Generic[T]):
                 if not fut.done():
                     raise
                 rearm_cancel()  # it finished as we were cancelled: report the outcome
+            finally:
+                WAITS.pop(owner, None)
             return self._outcome()
         # Another loop or thread: cross-thread wake through a Parker.
         lock = threading.Lock()
@@ -202,7 +206,7 @@ def _check_coro(coro: object, fn: str) -> None:
     if inspect.iscoroutinefunction(coro):
         hint = f"; call it first: {fn}({getattr(coro, '__name__', 'fn')}())"
     elif callable(coro):
-        hint = f"; for a plain function use gokio.go(fn) or gokio.spawn_blocking(fn)"
+        hint = "; for a plain function use gokio.go(fn) or gokio.spawn_blocking(fn)"
     raise TypeError(f"{fn}() takes a coroutine object, got {type(coro).__name__}{hint}")
 
 
@@ -256,11 +260,13 @@ def go(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> JoinHandle[Any]:
         TypeError: ``fn`` is not callable (passing a coroutine object is a mistake too:
             use `spawn` for that).
     """
-    if not callable(fn):
-        hint = " (for a coroutine object use gokio.spawn(coro))" if asyncio.iscoroutine(fn) else ""
-        if asyncio.iscoroutine(fn):
-            fn.close()
-        raise TypeError(f"go() takes a function, got {type(fn).__name__}{hint}")
+    obj: object = fn  # typed callers always pass a callable; untyped ones may not
+    if not callable(obj):
+        hint = ""
+        if asyncio.iscoroutine(obj):
+            hint = " (for a coroutine object use gokio.spawn(coro))"
+            obj.close()
+        raise TypeError(f"go() takes a function, got {type(obj).__name__}{hint}")
     if _is_async_callable(fn):
         return spawn(fn(*args, **kwargs), name=getattr(fn, "__name__", None))
     from ._blocking import spawn_blocking
@@ -289,11 +295,14 @@ def _as_future(aw: Awaitable[T], loop: asyncio.AbstractEventLoop) -> tuple[async
     return loop.create_task(await_it()), True
 
 
-def _futures(aws: tuple[Awaitable[Any], ...], fn: str) -> tuple[list[asyncio.Future[Any]], list[bool]]:
+def _futures(
+    aws: tuple[Awaitable[Any], ...], fn: str
+) -> tuple[list[asyncio.Future[Any]], list[bool]]:
     loop = asyncio.get_running_loop()
-    for i, aw in enumerate(aws):
+    objs: tuple[object, ...] = aws  # typed callers pass awaitables; untyped ones may not
+    for i, aw in enumerate(objs):
         if not inspect.isawaitable(aw):
-            for other in aws:
+            for other in objs:
                 if asyncio.iscoroutine(other):
                     other.close()
             raise TypeError(f"{fn}() argument {i} is not awaitable: {type(aw).__name__}")
@@ -326,7 +335,8 @@ async def join(*aws: Awaitable[Any]) -> tuple[Any, ...]:
     if not futs:
         return ()
     try:
-        await asyncio.wait(futs)
+        with record_wait("join", futs):
+            await asyncio.wait(futs)
     except BaseException:
         await _cancel_and_wait(futs, owned)
         raise
@@ -358,7 +368,8 @@ async def try_join(*aws: Awaitable[Any]) -> tuple[Any, ...]:
     try:
         pending: set[asyncio.Future[Any]] = set(futs)
         while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            with record_wait("join", futs):
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
             for f in futs:  # the first failure in argument order among those just done
                 if f in done and (f.cancelled() or f.exception() is not None):
                     await _cancel_and_wait(futs, owned)
@@ -367,4 +378,3 @@ async def try_join(*aws: Awaitable[Any]) -> tuple[Any, ...]:
         await _cancel_and_wait(futs, owned)
         raise
     return tuple(f.result() for f in futs)
-

@@ -206,15 +206,20 @@ class Timeout(Generic[T]):
             if self._seconds is not None:
                 raise Elapsed(f"timed out after {self._seconds:g} s") from exc
             raise Elapsed(f"deadline {self._deadline:.3f} (loop clock) passed") from exc
+        # The block finished before our cancellation reached it (it completed, or a gokio
+        # op re-armed it after taking effect). Python < 3.13 leaves the request pending
+        # even though nobody wants it any more: take it here, where it is ours.
         if exc_type is None and remaining == 0 and not _CLEARS_PENDING_CANCEL:
-            # The block finished before our cancellation reached it (it completed, or a
-            # gokio op re-armed it after taking effect). Python < 3.13 leaves the request
-            # pending even though nobody wants it any more: take it here, where it is ours.
-            if task._must_cancel:  # type: ignore[attr-defined]
-                try:
-                    await asyncio.sleep(0)
-                except _CANCELLED:
-                    pass
+            pending: bool = task._must_cancel  # type: ignore[attr-defined]
+            if not pending:
+                return
+            try:
+                await asyncio.sleep(0)
+            except _CANCELLED:
+                # One CancelledError carries every pending request: if someone else
+                # cancelled us during this yield, it is theirs too: never swallow it.
+                if task.cancelling():
+                    raise
 
     def __await__(self) -> Generator[Any, None, T]:
         if self._aw is None:
@@ -222,12 +227,18 @@ class Timeout(Generic[T]):
         return self._run().__await__()
 
     async def _run(self) -> T:
+        aw = self._aw
+        assert aw is not None  # checked by __await__
         async with self:
-            return await self._aw  # type: ignore[misc]
+            return await aw
         raise AssertionError("unreachable")  # pragma: no cover - mypy needs it
 
 
-def timeout(seconds: float, aw: Awaitable[T] | None = None) -> Timeout[T]:
+@overload
+def timeout(seconds: float) -> Timeout[None]: ...
+@overload
+def timeout(seconds: float, aw: Awaitable[T]) -> Timeout[T]: ...
+def timeout(seconds: float, aw: Awaitable[Any] | None = None) -> Timeout[Any]:
     """Bound the time an awaitable or a block may take (Tokio's ``timeout``).
 
     ``await timeout(2, fetch())`` returns ``fetch()``'s result or raises `Elapsed` after
@@ -246,12 +257,31 @@ def timeout(seconds: float, aw: Awaitable[T] | None = None) -> Timeout[T]:
     Cancel safety: if ``aw`` completes just as the time runs out, its result is
     returned, not lost; a gokio operation that took effect is never reported as timed out.
     """
-    s = check_seconds(seconds)
+    try:
+        s = check_seconds(seconds)
+    except (TypeError, ValueError):
+        _discard(aw)
+        raise
     return Timeout(_now() + s, aw, s)
 
 
-def timeout_at(deadline: Instant, aw: Awaitable[T] | None = None) -> Timeout[T]:
+@overload
+def timeout_at(deadline: Instant) -> Timeout[None]: ...
+@overload
+def timeout_at(deadline: Instant, aw: Awaitable[T]) -> Timeout[T]: ...
+def timeout_at(deadline: Instant, aw: Awaitable[Any] | None = None) -> Timeout[Any]:
     """Like `timeout`, with an absolute `Instant` as the deadline."""
+    return Timeout(_instant_seconds(deadline, aw), aw, None)
+
+
+def _instant_seconds(deadline: object, aw: object) -> float:
     if not isinstance(deadline, Instant):
+        _discard(aw)
         raise TypeError(f"timeout_at() takes a gokio.Instant, got {type(deadline).__name__}")
-    return Timeout(deadline.seconds, aw, None)
+    return deadline.seconds
+
+
+def _discard(aw: object) -> None:
+    """Close a coroutine that bad arguments kept from running (no "never awaited" warning)."""
+    if asyncio.iscoroutine(aw):
+        aw.close()
