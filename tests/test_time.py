@@ -454,6 +454,27 @@ def test_op_that_took_effect_at_the_deadline_via_await_timeout(run: Runner) -> N
     run(main())
 
 
+def test_op_that_raised_its_own_error_at_the_deadline_leaves_no_stray_cancel(
+    run: Runner,
+) -> None:
+    """close() fires a parked receive and the deadline cancels in the same iteration: the
+    receive raises Closed (its own outcome, not Elapsed) and no cancellation is left
+    pending on the task (found by the channel stress test on Python 3.11)."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        ch: gokio.Chan[int] = gokio.chan()
+        t = gokio.timeout(0)
+        with pytest.raises(gokio.Closed):
+            async with t:
+                loop.call_soon(ch.close)  # runs in the same iteration as the deadline
+                await ch.recv()
+        assert t.expired()  # the race really happened
+        await _no_stray_cancellation()
+
+    run(main())
+
+
 def test_outside_cancel_while_a_timeout_absorbs_its_own_is_not_swallowed(run: Runner) -> None:
     """Python 3.11: the block ends with our re-armed cancel pending; an outside cancel
     arriving meanwhile must still end the task."""

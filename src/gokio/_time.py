@@ -206,10 +206,11 @@ class Timeout(Generic[T]):
             if self._seconds is not None:
                 raise Elapsed(f"timed out after {self._seconds:g} s") from exc
             raise Elapsed(f"deadline {self._deadline:.3f} (loop clock) passed") from exc
-        # The block finished before our cancellation reached it (it completed, or a gokio
-        # op re-armed it after taking effect). Python < 3.13 leaves the request pending
-        # even though nobody wants it any more: take it here, where it is ours.
-        if exc_type is None and remaining == 0 and not _CLEARS_PENDING_CANCEL:
+        # The block ended before our cancellation reached it: it completed, or a gokio op
+        # took effect and re-armed it (and the op may then raise its own error, e.g.
+        # Closed from a receive that close() fired). Python < 3.13 leaves the request
+        # pending even though nobody wants it any more: take it here, where it is ours.
+        if remaining == 0 and not _CLEARS_PENDING_CANCEL:
             pending: bool = task._must_cancel  # type: ignore[attr-defined]
             if not pending:
                 return
