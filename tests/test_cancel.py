@@ -555,3 +555,32 @@ def test_work_that_cancels_its_own_token_and_returns_keeps_its_result(run: Runne
         assert task.cancelling() == 0
 
     run(main())
+
+
+def test_blocking_cancelled_wakes_a_plain_thread_when_cancelled(run: Runner) -> None:
+    token = gokio.CancellationToken()
+    woke = threading.Event()
+
+    def waiter() -> None:
+        token.child_token().blocking_cancelled()
+        woke.set()
+
+    th = threading.Thread(target=waiter)
+    th.start()
+
+    async def main() -> None:
+        await asyncio.sleep(0.01)
+        assert not woke.is_set()
+        token.cancel()  # from a task: the parked thread wakes
+
+    run(main())
+    th.join(5)
+    assert woke.is_set()
+
+
+def test_blocking_cancelled_on_a_loop_thread_is_a_runtime_error(run: Runner) -> None:
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match=r"await token\.cancelled"):
+            gokio.CancellationToken().blocking_cancelled()
+
+    run(main())

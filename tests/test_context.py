@@ -703,3 +703,20 @@ def test_run_with_something_not_awaitable_is_a_type_error(run: Runner) -> None:
             await ctx.run(42)  # type: ignore[arg-type]
 
     run(main())
+
+
+def test_blocking_done_wakes_a_plain_thread_at_the_deadline() -> None:
+    ctx, cancel = context.with_timeout(context.background(), 0.01)
+    ctx.blocking_done()  # a threading.Timer ends it: no loop needed
+    assert isinstance(ctx.err(), context.DeadlineExceeded)
+    cancel()
+
+
+def test_blocking_done_on_a_loop_thread_is_a_runtime_error(run: Runner) -> None:
+    async def main() -> None:
+        ctx, cancel = context.with_cancel(context.background())
+        with pytest.raises(RuntimeError, match=r"await ctx\.done"):
+            ctx.blocking_done()
+        cancel()
+
+    run(main())

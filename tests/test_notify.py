@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -283,3 +284,35 @@ class NotifyModel(RuleBasedStateMachine):
 
 TestNotifyModel = NotifyModel.TestCase
 TestNotifyModel.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+
+
+def test_blocking_notified_wakes_a_plain_thread() -> None:
+    nt = gokio.Notify()
+    woke = threading.Event()
+
+    def waiter() -> None:
+        nt.blocking_notified()
+        woke.set()
+
+    th = threading.Thread(target=waiter)
+    th.start()
+    while not any(isinstance(k, threading.Thread) for k in WAITS):  # parked
+        time.sleep(0.001)
+    assert not woke.is_set()
+    nt.notify_one()
+    th.join(5)
+    assert woke.is_set()
+
+
+def test_blocking_notified_consumes_a_stored_permit_at_once() -> None:
+    nt = gokio.Notify()
+    nt.notify_one()
+    nt.blocking_notified()  # returns: the permit was stored
+
+
+def test_blocking_notified_on_a_loop_thread_is_a_runtime_error(run: Runner) -> None:
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match=r"await notify\.notified"):
+            gokio.Notify().blocking_notified()
+
+    run(main())

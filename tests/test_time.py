@@ -465,10 +465,14 @@ def test_op_that_raised_its_own_error_at_the_deadline_leaves_no_stray_cancel(
         loop = asyncio.get_running_loop()
         ch: gokio.Chan[int] = gokio.chan()
         t = gokio.timeout(0)
-        with pytest.raises(gokio.Closed):
+
+        async def recv_under_timeout() -> None:
             async with t:
                 loop.call_soon(ch.close)  # runs in the same iteration as the deadline
                 await ch.recv()
+
+        with pytest.raises(gokio.Closed):
+            await recv_under_timeout()
         assert t.expired()  # the race really happened
         await _no_stray_cancellation()
 

@@ -430,6 +430,14 @@ class CancellationToken(_Node):
         """
         return WaitForCancellation(self, self)
 
+    def blocking_cancelled(self) -> None:
+        """`cancelled` for plain threads: parks the thread until the token is cancelled.
+
+        Raises:
+            RuntimeError: called on a thread that runs an event loop.
+        """
+        self.cancelled().blocking("blocking_cancelled", "await token.cancelled()")
+
     def child_token(self) -> CancellationToken:
         """A new token that is cancelled when this one is (not the other way round)."""
         child: CancellationToken = object.__new__(CancellationToken)

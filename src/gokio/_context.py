@@ -148,6 +148,14 @@ class Context:
         """
         return Done(self._node, self)
 
+    def blocking_done(self) -> None:
+        """`done` for plain threads: parks the thread until the context is done.
+
+        Raises:
+            RuntimeError: called on a thread that runs an event loop.
+        """
+        self.done().blocking("blocking_done", "await ctx.done()")
+
     def err(self) -> Canceled | DeadlineExceeded | None:
         """None while the context is live; then `Canceled` or `DeadlineExceeded`.
 

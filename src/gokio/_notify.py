@@ -88,6 +88,14 @@ class Notify:
         waiter._parked = False
         return waiter
 
+    def blocking_notified(self) -> None:
+        """`notified` for plain threads: parks the thread until notified.
+
+        Raises:
+            RuntimeError: called on a thread that runs an event loop.
+        """
+        self.notified().blocking("blocking_notified", "await notify.notified()")
+
     def _notify_one(self) -> None:
         """Hand one notification to the longest waiter, or store it. Hold ``_mu``."""
         waiters = self._waiters
