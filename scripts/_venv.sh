@@ -10,9 +10,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating $VENV with $("$PYTHON" --version 2>&1)"
   "$PYTHON" -m venv "$VENV"
 fi
+pip_install() {  # pip's own exit status; only the index-location warnings are filtered
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" \
+    2> >(grep -v '^WARNING: Location' >&2)
+}
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing gokio[$EXTRAS] into $VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+  pip_install --upgrade pip
+  pip_install -e ".[$EXTRAS]"
   touch "$stamp"
 fi
