@@ -292,7 +292,7 @@ def test_recv_many_waits_for_the_first_item(run: Runner) -> None:
 def test_recv_many_limit_below_one_is_a_value_error(bad: int) -> None:
     _tx, rx = pair(1)
     with pytest.raises(ValueError, match="recv_many"):
-        rx.recv_many(bad)
+        _ = rx.recv_many(bad)  # raises at once, before any coroutine exists
 
 
 def test_send_timeout_elapses_without_sending(vrun: Runner) -> None:

@@ -38,11 +38,10 @@ import asyncio
 import threading
 import time
 from collections import deque
-from collections.abc import Generator
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import Closed, Empty, Full
-from ._op import NOT_READY, Op
+from ._op import NOT_READY, Op, coroutine_op
 from ._park import Parker, _budget, coop_yield, rearm_cancel
 
 __all__ = ["Chan", "after", "chan", "check_capacity"]
@@ -98,7 +97,6 @@ class Chan(Generic[T]):
         "_cap",
         "_closed",
         "_lock",
-        "_next_op",
         "_recv_op",
         "_recvq",
         "_sendq",
@@ -114,7 +112,6 @@ class Chan(Generic[T]):
         # Receive ops carry no state but the channel, so one of each serves every
         # await (and every select): ``await ch.recv()`` allocates nothing.
         self._recv_op = ChanRecv(self)
-        self._next_op = _ChanNext(self)
 
     @property
     def cap(self) -> int:
@@ -130,10 +127,15 @@ class Chan(Generic[T]):
 
     # -- ops --------------------------------------------------------------------------
 
-    def send(self, item: T) -> ChanSend[T]:
+    # The ops are coroutines with the ready path inlined (see ``_op.py``: awaiting a
+    # coroutine is far cheaper than awaiting an object); `select` turns them back into
+    # the ChanSend / ChanRecv / ChanRecvOk ops below.
+
+    @coroutine_op(lambda a: ChanSend(a["self"], a["item"]))
+    async def send(self, item: T) -> None:
         """Send ``item``, waiting for buffer space (or, unbuffered, for a receiver).
 
-        Returns an awaitable op, also usable as a `select` case.
+        Lazy: nothing happens until awaited; also usable as a `select` case.
 
         Raises:
             Closed: the channel is (or gets) closed; ``.value`` holds ``item``.
@@ -141,28 +143,77 @@ class Chan(Generic[T]):
         Cancel safety: a send cancelled while parked delivers nothing; if a receiver
         took the item before the cancellation landed, the send reports success.
         """
-        op = _new(ChanSend)  # skips a Python-level __init__ call on the hot path
-        op._ch = self
-        op._item = item
-        return op
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:  # check the budget before the send takes effect
+            await coop_yield()
+        lock = self._lock
+        lock.acquire()
+        try:
+            if self._closed:
+                raise Closed("send on closed channel", item)
+            rq = self._recvq
+            while rq:
+                p, i = rq.popleft()
+                if p.fire(item, i):
+                    return
+            if len(self._buf) < self._cap:
+                self._buf.append(item)
+                return
+            p = Parker("send", self)
+            self._sendq.append((p, 0, item))
+        finally:
+            lock.release()
+        await _wait_parked(self, p, sending=True)
+        if p.value is _CLOSED:
+            raise Closed("channel closed while the send waited", item)
 
-    def recv(self) -> ChanRecv[T]:
+    @coroutine_op(lambda a: a["self"]._recv_op)
+    async def recv(self) -> T:
         """Receive the next item, waiting for one.
+
+        Lazy: nothing happens until awaited; also usable as a `select` case.
 
         Raises:
             Closed: the channel is closed and drained.
 
         Cancel safety: a cancelled receive never consumes an item.
         """
-        return self._recv_op
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:  # check the budget before the receive takes effect
+            await coop_yield()
+        lock = self._lock
+        lock.acquire()
+        buf = self._buf
+        if buf and not self._sendq:  # the common buffered case
+            item = buf.popleft()
+            lock.release()
+            return item
+        try:
+            raw = _recv_now(self)
+            if raw is NOT_READY:
+                p = Parker("recv", self)
+                self._recvq.append((p, 0))
+        finally:
+            lock.release()
+        if raw is NOT_READY:
+            raw = await _wait_parked(self, p, sending=False)
+        if raw is _CLOSED:
+            raise Closed("channel closed and drained")
+        return raw  # type: ignore[no-any-return]
 
-    def recv_ok(self) -> ChanRecvOk[T]:
+    @coroutine_op(lambda a: ChanRecvOk(a["self"]))
+    async def recv_ok(self) -> tuple[T | None, bool]:
         """Receive as Go's ``v, ok := <-ch``: ``(item, True)``, or ``(None, False)`` once
         the channel is closed and drained.
 
         Cancel safety: a cancelled receive never consumes an item.
         """
-        return ChanRecvOk(self)
+        try:
+            return await self.recv(), True
+        except Closed:
+            return None, False
 
     def close(self) -> None:
         """Close the channel: no more sends; buffered items stay receivable.
@@ -235,8 +286,31 @@ class Chan(Generic[T]):
     def __aiter__(self) -> Chan[T]:
         return self
 
-    def __anext__(self) -> _ChanNext[T]:
-        return self._next_op
+    async def __anext__(self) -> T:
+        # `recv`, inlined: one step of ``async for`` is the hottest receive of all.
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:
+            await coop_yield()
+        lock = self._lock
+        lock.acquire()
+        buf = self._buf
+        if buf and not self._sendq:
+            item = buf.popleft()
+            lock.release()
+            return item
+        try:
+            raw = _recv_now(self)
+            if raw is NOT_READY:
+                p = Parker("recv", self)
+                self._recvq.append((p, 0))
+        finally:
+            lock.release()
+        if raw is NOT_READY:
+            raw = await _wait_parked(self, p, sending=False)
+        if raw is _CLOSED:
+            raise StopAsyncIteration
+        return raw  # type: ignore[no-any-return]
 
 
 def chan(capacity: int = 0) -> Chan[T]:
@@ -292,6 +366,23 @@ def _recv_now(ch: Chan[Any]) -> Any:
     return NOT_READY
 
 
+async def _wait_parked(ch: Chan[Any], p: Parker, *, sending: bool) -> Any:
+    """Wait until ``p`` (queued on ``ch``) fires; the raw value it was fired with.
+
+    Interrupted (cancelled): withdraw under the lock, or, if a counterparty fired it
+    first, the op took effect: return its value and re-arm the cancellation.
+    """
+    try:
+        await p.wait()
+    except BaseException:
+        with ch._lock:
+            if p.withdraw():
+                _remove(ch._sendq if sending else ch._recvq, p)
+                raise
+        rearm_cancel()
+    return p.value
+
+
 # -- op classes -------------------------------------------------------------------------
 
 
@@ -325,38 +416,6 @@ class ChanSend(Op[None], Generic[T]):
         if raw is _CLOSED:
             raise Closed("channel closed while the send waited", self._item)
 
-    def __await__(self) -> Generator[Any, None, None]:
-        # The hot path of `_send_now`, inlined: lock once, no future unless parking.
-        b = _budget
-        b[0] -= 1
-        if b[0] <= 0:  # check the budget before the send takes effect
-            yield from coop_yield().__await__()
-        ch = self._ch
-        item = self._item
-        with ch._lock:
-            if ch._closed:
-                raise Closed("send on closed channel", item)
-            rq = ch._recvq
-            while rq:
-                p, i = rq.popleft()
-                if p.fire(item, i):
-                    return
-            if len(ch._buf) < ch._cap:
-                ch._buf.append(item)
-                return
-            p = Parker("send", ch)
-            ch._sendq.append((p, 0, item))
-        try:
-            yield from p.wait().__await__()
-        except BaseException:
-            with ch._lock:
-                if p.withdraw():
-                    _remove(ch._sendq, p)
-                    raise
-            rearm_cancel()  # a receiver took the item first: the send happened
-        if p.value is _CLOSED:
-            raise Closed("channel closed while the send waited", item)
-
 
 class _RecvBase(Op[R], Generic[T, R]):
     __slots__ = ("_ch",)
@@ -383,32 +442,6 @@ class _RecvBase(Op[R], Generic[T, R]):
     def _finish(self, raw: Any) -> R:
         raise TypeError("subclasses define _finish")
 
-    def __await__(self) -> Generator[Any, None, R]:
-        b = _budget
-        b[0] -= 1
-        if b[0] <= 0:  # check the budget before the receive takes effect
-            yield from coop_yield().__await__()
-        ch = self._ch
-        with ch._lock:
-            buf = ch._buf
-            if buf and not ch._sendq:  # the common buffered case
-                return self._finish(buf.popleft())
-            raw = _recv_now(ch)
-            if raw is NOT_READY:
-                p = Parker("recv", ch)
-                ch._recvq.append((p, 0))
-        if raw is not NOT_READY:
-            return self._finish(raw)
-        try:
-            yield from p.wait().__await__()
-        except BaseException:
-            with ch._lock:
-                if p.withdraw():
-                    _remove(ch._recvq, p)
-                    raise
-            rearm_cancel()  # an item was handed to us first: return it, lose nothing
-        return self._finish(p.value)
-
 
 @final
 class ChanRecv(_RecvBase[T, T]):
@@ -432,18 +465,6 @@ class ChanRecvOk(_RecvBase[T, "tuple[T | None, bool]"]):
         if raw is _CLOSED:
             return None, False
         return raw, True
-
-
-@final
-class _ChanNext(_RecvBase[T, T]):
-    """One step of ``async for v in ch``."""
-
-    __slots__ = ()
-
-    def _finish(self, raw: Any) -> T:
-        if raw is _CLOSED:
-            raise StopAsyncIteration
-        return raw  # type: ignore[no-any-return]
 
 
 # -- after ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar, final
 
 from ._chan import _CLOSED, _remove, check_capacity
@@ -26,12 +27,12 @@ from ._mpsc_core import (
     _drop_rx,
     _drop_sender,
     _locked,
-    _NextOp,
     _rx_done,
     _Shared,
     _take,
+    _take_many,
 )
-from ._op import NOT_READY
+from ._op import NOT_READY, coroutine_op
 from ._park import Parker, _budget, coop_yield, rearm_cancel
 
 __all__ = ["Permit", "Receiver", "Sender", "channel", "unbounded_channel"]
@@ -55,8 +56,11 @@ class Sender(Generic[T]):
         self._s = s
         self._open = True
 
-    def send(self, item: T) -> SendOp[T]:
+    @coroutine_op(lambda a: SendOp(a["self"], a["item"]))
+    async def send(self, item: T) -> None:
         """Send ``item``, waiting for room in a bounded channel.
+
+        Lazy: nothing happens until awaited; also usable as a `select` case.
 
         Raises:
             Closed: the receiver is closed or gone (or this handle is closed);
@@ -65,10 +69,30 @@ class Sender(Generic[T]):
         Cancel safety: a send cancelled while waiting for room delivers nothing; if the
         item was queued before the cancellation landed, the send reports success.
         """
-        op = _new(SendOp)  # skips a Python-level __init__ call on the hot path
-        op._tx = self
-        op._item = item
-        return op
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:  # before the send takes effect
+            await coop_yield()
+        s = self._s
+        lock = s.lock
+        lock.acquire()
+        try:
+            if s.rx_closed or not self._open:
+                _check_send(self, item)
+            rq = s.recvq
+            while rq:
+                p, i = rq.popleft()
+                if p.fire(item, i):
+                    return
+            if len(s.buf) + s.reserved < s.cap:
+                s.buf.append(item)
+                return
+            p = Parker("send", s)
+            s.sendq.append((p, 0, item))
+        finally:
+            lock.release()
+        if await _wait_parked(s, p, sending=True) is _CLOSED:
+            raise Closed("the receiver closed while the send waited", item)
 
     def try_send(self, item: T) -> None:
         """Send without waiting.
@@ -218,6 +242,37 @@ class Sender(Generic[T]):
         return f"<gokio.mpsc.Sender {'open' if self._open else 'closed'} of {self._s!r}>"
 
 
+async def _recv_slow(s: _Shared[Any]) -> Any:
+    """Receive one raw item (``_CLOSED`` once closed and drained), parking if need be.
+
+    The caller spent the coop budget already.
+    """
+    lock = s.lock
+    lock.acquire()
+    try:
+        raw = _take(s)
+        if raw is not NOT_READY:
+            return raw
+        p = Parker("recv", s)
+        s.recvq.append((p, 0))
+    finally:
+        lock.release()
+    return await _wait_parked(s, p, sending=False)
+
+
+async def _wait_parked(s: _Shared[Any], p: Parker, *, sending: bool) -> Any:
+    """Wait until ``p`` fires; its raw value. See ``_chan._wait_parked``."""
+    try:
+        await p.wait()
+    except BaseException:
+        with s.lock:
+            if p.withdraw():
+                _remove(s.sendq if sending else s.recvq, p)
+                raise
+        rearm_cancel()
+    return p.value
+
+
 def _expire(s: _Shared[Any], p: Parker) -> None:
     with s.lock:
         if p.fire(_TIMEOUT, 0):
@@ -232,25 +287,43 @@ class Receiver(Generic[T]):
     after ``close()`` the items already queued can still be received.
     """
 
-    __slots__ = ("__weakref__", "_next_op", "_recv_op", "_s")
+    __slots__ = ("__weakref__", "_recv_op", "_s")
 
     def __init__(self, s: _Shared[T]) -> None:
         self._s = s
         # Stateless receive ops, made once: ``await rx.recv()`` allocates nothing.
         self._recv_op = RecvOp(s)
-        self._next_op = _NextOp(s)
 
-    def recv(self) -> RecvOp[T]:
+    @coroutine_op(lambda a: a["self"]._recv_op)
+    async def recv(self) -> T:
         """Receive the next item, waiting for one.
+
+        Lazy: nothing happens until awaited; also usable as a `select` case.
 
         Raises:
             Closed: every sender is gone (or the receiver closed) and the queue is drained.
 
         Cancel safety: a cancelled receive never consumes an item.
         """
-        return self._recv_op
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:  # before the receive takes effect
+            await coop_yield()
+        s = self._s
+        lock = s.lock
+        lock.acquire()
+        buf = s.buf
+        if buf and not s.sendq:  # the common case, inlined
+            item = buf.popleft()
+            lock.release()
+            return item
+        lock.release()
+        raw = await _recv_slow(s)
+        if raw is _CLOSED:
+            raise Closed("channel closed and drained")
+        return raw  # type: ignore[no-any-return]
 
-    def recv_many(self, limit: int) -> RecvManyOp[T]:
+    def recv_many(self, limit: int) -> Coroutine[Any, Any, list[T]]:
         """Receive 1 to ``limit`` items: waits for the first, then takes what is queued.
 
         Raises:
@@ -259,7 +332,26 @@ class Receiver(Generic[T]):
 
         Cancel safety: a cancelled call never consumes an item.
         """
-        return RecvManyOp(self._s, check_capacity(limit, "recv_many", 1))
+        return self._recv_many(check_capacity(limit, "recv_many", 1))
+
+    @coroutine_op(lambda a: RecvManyOp(a["self"]._s, a["limit"]))
+    async def _recv_many(self, limit: int) -> list[T]:
+        s = self._s
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:  # before anything is taken
+            await coop_yield()
+        lock = s.lock
+        lock.acquire()
+        buf = s.buf
+        if buf:
+            items = _take_many(s, limit)
+            lock.release()
+            return items
+        lock.release()
+        # Wait for one item, then take what else is queued (no await in between, so a
+        # cancellation cannot lose them).
+        return RecvManyOp(s, limit)._finish(await _recv_slow(s))
 
     def try_recv(self) -> T:
         """Receive without waiting.
@@ -317,8 +409,24 @@ class Receiver(Generic[T]):
     def __aiter__(self) -> Receiver[T]:
         return self
 
-    def __anext__(self) -> _NextOp[T]:
-        return self._next_op
+    async def __anext__(self) -> T:
+        b = _budget
+        b[0] -= 1
+        if b[0] <= 0:  # before the receive takes effect
+            await coop_yield()
+        s = self._s
+        lock = s.lock
+        lock.acquire()
+        buf = s.buf
+        if buf and not s.sendq:  # the common case, inlined
+            item = buf.popleft()
+            lock.release()
+            return item
+        lock.release()
+        raw = await _recv_slow(s)
+        if raw is _CLOSED:
+            raise StopAsyncIteration
+        return raw  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"<gokio.mpsc.Receiver of {self._s!r}>"

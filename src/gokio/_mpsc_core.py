@@ -31,13 +31,13 @@ import contextlib
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, final
 
 from ._chan import _CLOSED, _remove
 from ._errors import Closed
 from ._op import NOT_READY, Op
-from ._park import Parker, _budget, coop_yield, rearm_cancel
+from ._park import Parker
 
 if TYPE_CHECKING:
     from ._mpsc import Sender
@@ -327,38 +327,6 @@ class SendOp(Op[None], Generic[T]):
         if raw is _CLOSED:
             raise Closed("the receiver closed while the send waited", self._item)
 
-    def __await__(self) -> Generator[Any, None, None]:
-        b = _budget
-        b[0] -= 1
-        if b[0] <= 0:  # before the send takes effect
-            yield from coop_yield().__await__()
-        tx = self._tx
-        s = tx._s
-        item = self._item
-        with s.lock:
-            if s.rx_closed or not tx._open:
-                _check_send(tx, item)
-            rq = s.recvq
-            while rq:
-                p, i = rq.popleft()
-                if p.fire(item, i):
-                    return
-            if len(s.buf) + s.reserved < s.cap:
-                s.buf.append(item)
-                return
-            p = Parker("send", s)
-            s.sendq.append((p, 0, item))
-        try:
-            yield from p.wait().__await__()
-        except BaseException:
-            with s.lock:
-                if p.withdraw():
-                    _remove(s.sendq, p)
-                    raise
-            rearm_cancel()  # the item went in first: the send happened
-        if p.value is _CLOSED:
-            raise Closed("the receiver closed while the send waited", item)
-
 
 class _RxOp(Op[R], Generic[T, R]):
     # The op holds the channel state, not the `Receiver`: the receiver caches its ops,
@@ -388,29 +356,6 @@ class _RxOp(Op[R], Generic[T, R]):
     def _finish(self, raw: Any) -> R:
         raise TypeError("subclasses define _finish")
 
-    def __await__(self) -> Generator[Any, None, R]:
-        b = _budget
-        b[0] -= 1
-        if b[0] <= 0:  # before the receive takes effect
-            yield from coop_yield().__await__()
-        s = self._s
-        with s.lock:
-            raw = self._try()
-            if raw is NOT_READY:
-                p = Parker("recv", s)
-                s.recvq.append((p, 0))
-        if raw is not NOT_READY:
-            return self._finish(raw)
-        try:
-            yield from p.wait().__await__()
-        except BaseException:
-            with s.lock:
-                if p.withdraw():
-                    _remove(s.recvq, p)
-                    raise
-            rearm_cancel()  # an item was handed to us first: return it, lose nothing
-        return self._finish(p.value)
-
 
 @final
 class RecvOp(_RxOp[T, T]):
@@ -421,18 +366,6 @@ class RecvOp(_RxOp[T, T]):
     def _finish(self, raw: Any) -> T:
         if raw is _CLOSED:
             raise Closed("channel closed and drained")
-        return raw  # type: ignore[no-any-return]
-
-
-@final
-class _NextOp(_RxOp[T, T]):
-    """One step of ``async for item in rx``."""
-
-    __slots__ = ()
-
-    def _finish(self, raw: Any) -> T:
-        if raw is _CLOSED:
-            raise StopAsyncIteration
         return raw  # type: ignore[no-any-return]
 
 

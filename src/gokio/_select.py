@@ -59,7 +59,7 @@ import threading
 from random import random, shuffle
 from typing import Any, NamedTuple
 
-from ._op import NOT_READY, Op
+from ._op import NOT_READY, Op, as_op
 from ._park import Parker, _budget, coop_yield, rearm_cancel
 from ._task import JoinHandle
 
@@ -156,6 +156,7 @@ async def select(*cases: Any, default: bool = False, biased: bool = False) -> Se
         raise ValueError(
             "select() needs at least one case (or default=True, which then returns None)"
         )
+    cases = tuple([as_op(c) for c in cases])  # coroutine ops (ch.recv() ...) -> Op
     kinds = _classify(cases)
     b = _budget
     b[0] -= 1
