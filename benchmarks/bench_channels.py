@@ -10,15 +10,10 @@ import threading
 from typing import Any
 
 import gokio
-from _harness import Row, best_of, report, run_on
+from _harness import compare, run_on
 from gokio import mpsc
 
 N = 100_000
-REPEAT = 3
-
-
-def timed(name: str, fn: Any, ops: int, unit: str = "item") -> Row:
-    return Row(name, best_of(fn, REPEAT), ops, unit)
 
 
 # -- 1 producer / 1 consumer, capacity 1024 -----------------------------------------------
@@ -361,77 +356,84 @@ def _mixed_queue(mod: str) -> Any:
 
 
 def main() -> None:
-    report(
+    compare(
         "1 producer / 1 consumer, capacity 1024",
         [
-            timed("gokio chan (asyncio)", run_on("asyncio", gokio_chan_1p1c), N),
-            timed("gokio mpsc (asyncio)", run_on("asyncio", gokio_mpsc_1p1c), N),
-            timed("gokio chan (uvloop)", run_on("uvloop", gokio_chan_1p1c), N),
-            timed("asyncio.Queue (asyncio)", run_on("asyncio", queue_1p1c), N),
-            timed("asyncio.Queue (uvloop)", run_on("uvloop", queue_1p1c), N),
-            timed("trio memory channel", trio_1p1c, N),
-            timed("anyio memory object stream", run_on("asyncio", anyio_1p1c), N),
+            ("gokio chan (asyncio)", run_on("asyncio", gokio_chan_1p1c)),
+            ("gokio mpsc (asyncio)", run_on("asyncio", gokio_mpsc_1p1c)),
+            ("asyncio.Queue (asyncio)", run_on("asyncio", queue_1p1c)),
+            ("trio memory channel", trio_1p1c),
+            ("anyio memory object stream", run_on("asyncio", anyio_1p1c)),
         ],
+        N,
+        unit="item",
         target=">=1.3x asyncio.Queue, >=5x trio/anyio",
     )
-    report(
-        "4 producers / 1 consumer, capacity 1024",
+    compare(
+        "1 producer / 1 consumer, capacity 1024, on uvloop",
         [
-            timed("gokio mpsc (asyncio)", run_on("asyncio", gokio_mpsc_4p1c), N),
-            timed("asyncio.Queue (asyncio)", run_on("asyncio", queue_4p1c), N),
-            timed("asyncio.Queue (uvloop)", run_on("uvloop", queue_4p1c), N),
+            ("gokio chan (uvloop)", run_on("uvloop", gokio_chan_1p1c)),
+            ("asyncio.Queue (uvloop)", run_on("uvloop", queue_1p1c)),
         ],
+        N,
+        unit="item",
         target=">=1.3x",
     )
-    report(
+    compare(
+        "4 producers / 1 consumer, capacity 1024",
+        [
+            ("gokio mpsc (asyncio)", run_on("asyncio", gokio_mpsc_4p1c)),
+            ("asyncio.Queue (asyncio)", run_on("asyncio", queue_4p1c)),
+            ("gokio mpsc (uvloop)", run_on("uvloop", gokio_mpsc_4p1c)),
+            ("asyncio.Queue (uvloop)", run_on("uvloop", queue_4p1c)),
+        ],
+        N,
+        unit="item",
+        target=">=1.3x",
+    )
+    compare(
         "consumer: mpsc recv_many(64) vs Queue.get() per item",
         [
-            timed("gokio mpsc recv_many(64)", run_on("asyncio", gokio_recv_many), N),
-            timed("asyncio.Queue get() (asyncio)", run_on("asyncio", queue_1p1c), N),
+            ("gokio mpsc recv_many(64)", run_on("asyncio", gokio_recv_many)),
+            ("asyncio.Queue get() (asyncio)", run_on("asyncio", queue_1p1c)),
         ],
+        N,
+        unit="item",
         target=">=2.5x",
     )
-    report(
+    compare(
         "rendezvous ping-pong round trip (capacity 0)",
         [
-            timed("gokio chan(0) x2", run_on("asyncio", gokio_pingpong), ROUNDS, "round"),
-            timed("asyncio.Queue(1) x2", run_on("asyncio", queue_pingpong), ROUNDS, "round"),
-            timed("trio open_memory_channel(0) x2", trio_pingpong, ROUNDS, "round"),
+            ("gokio chan(0) x2", run_on("asyncio", gokio_pingpong)),
+            ("asyncio.Queue(1) x2", run_on("asyncio", queue_pingpong)),
+            ("trio open_memory_channel(0) x2", trio_pingpong),
         ],
+        ROUNDS,
+        unit="round",
         target="no slower than Queue(1), >=2x trio",
     )
-    report(
+    compare(
         "select over two channels, two producers",
         [
-            timed("gokio select", run_on("asyncio", gokio_select), SEL),
-            timed(
-                "asyncio.wait FIRST_COMPLETED (loss-free)",
-                run_on("asyncio", wait_select_lossfree),
-                SEL,
-            ),
-            timed(
-                "asyncio.wait + cancel loser (LOSES items)",
-                run_on("asyncio", wait_select_naive),
-                SEL,
-            ),
+            ("gokio select", run_on("asyncio", gokio_select)),
+            ("asyncio.wait FIRST_COMPLETED (loss-free)", run_on("asyncio", wait_select_lossfree)),
+            ("asyncio.wait + cancel loser (LOSES items)", run_on("asyncio", wait_select_naive)),
         ],
+        SEL,
+        unit="item",
         target=">=5x loss-free",
     )
     print(f"   the cancel-the-loser version lost {LOST[-1]} of {SEL} items in its last run")
-    report(
+    compare(
         "plain thread blocking_send -> task",
         [
-            timed(
-                "gokio mpsc blocking_send -> recv_many", run_on("asyncio", gokio_thread_to_task), TH
-            ),
-            timed(
-                "gokio mpsc blocking_send -> recv", run_on("asyncio", gokio_thread_to_task_recv), TH
-            ),
-            timed(
-                "culsans sync_q.put -> async_q.get", run_on("asyncio", _mixed_queue("culsans")), TH
-            ),
-            timed("janus sync_q.put -> async_q.get", run_on("asyncio", _mixed_queue("janus")), TH),
+            ("gokio mpsc blocking_send -> recv_many", run_on("asyncio", gokio_thread_to_task)),
+            ("gokio mpsc blocking_send -> recv", run_on("asyncio", gokio_thread_to_task_recv)),
+            ("culsans sync_q.put -> async_q.get", run_on("asyncio", _mixed_queue("culsans"))),
+            ("janus sync_q.put -> async_q.get", run_on("asyncio", _mixed_queue("janus"))),
         ],
+        TH,
+        unit="item",
         target=">=1.5x culsans, ahead of janus",
     )
 

@@ -258,9 +258,11 @@ def test_thread_parked_in_wait_blocking_is_recorded_with_its_thread() -> None:
     assert t not in WAITS
 
 
-def test_wait_blocking_times_out_and_unrecords() -> None:
+def test_wait_blocking_times_out_and_the_withdraw_unrecords() -> None:
     p = Parker("recv", None)
     assert p.wait_blocking(0.001) is False
+    assert WAITS[threading.current_thread()] is p  # still parked until it withdraws
+    assert p.withdraw()
     assert threading.current_thread() not in WAITS
 
 

@@ -57,6 +57,7 @@ _current_task = asyncio.current_task
 _get_ident = threading.get_ident
 _monotonic = time.monotonic
 _Lock = threading.Lock
+_Future = asyncio.Future
 
 WAITING: Final = 0
 FIRED: Final = 1
@@ -64,6 +65,7 @@ WITHDRAWN: Final = 2
 
 #: owner (asyncio.Task or threading.Thread) -> the Parker (or WaitRecord) it is parked on.
 WAITS: dict[object, Any] = {}
+_waits_pop = WAITS.pop
 
 
 @final
@@ -123,7 +125,6 @@ class Parker:
         "_thread",
         "_tlock",
         "index",
-        "item",
         "kind",
         "obj",
         "owner",
@@ -132,29 +133,34 @@ class Parker:
         "value",
     )
 
-    def __init__(self, kind: str, obj: object, *, shared: bool = False, item: Any = None) -> None:
+    def __init__(self, kind: str, obj: object, *, shared: bool = False) -> None:
         loop = _get_running_loop()
         self._loop = loop
         self._thread = _get_ident()
+        owner: object
         if loop is not None:
-            self._fut: asyncio.Future[None] | None = loop.create_future()
+            self._fut: asyncio.Future[None] | None = _Future(loop=loop)
             self._tlock: Any = None
-            self.owner: object = _current_task()
+            owner = _current_task()
+            _budget[0] = BUDGET  # the owner is about to really wait: its budget refills
         else:
             self._fut = None
             self._tlock = _Lock()
             self._tlock.acquire()
-            self.owner = threading.current_thread()
+            owner = threading.current_thread()
+        self.owner = owner
         self._claim: Any = _Lock() if shared else None
         self.state = WAITING
         self.kind = kind
         self.obj = obj
-        #: the item a parked sender offers (read by the receiver that takes it)
-        self.item = item
         #: which case fired (select) and with what result
         self.index = 0
         self.value: Any = None
-        self.since = 0.0
+        self.since = _monotonic()
+        # The wait record lives from here until the parker fires or is withdrawn (both
+        # remove it, before the owner can run again and park anew).
+        if owner is not None:
+            WAITS[owner] = self
 
     def fire(self, value: Any = None, index: int = 0) -> bool:
         """Claim, store the result, and wake the owner. False if it was already claimed.
@@ -168,6 +174,7 @@ class Parker:
         self.index = index
         self.value = value
         self.state = FIRED
+        _waits_pop(self.owner, None)  # before the wake: the owner may park again at once
         loop = self._loop
         if loop is None:
             self._tlock.release()
@@ -193,30 +200,22 @@ class Parker:
         if self._claim is not None and not self._claim.acquire(False):
             return False
         self.state = WITHDRAWN
+        _waits_pop(self.owner, None)
         return True
 
-    async def wait(self) -> None:
-        """Park the owning task until fired. Raises CancelledError if interrupted."""
-        self.since = _monotonic()
-        owner = self.owner
-        WAITS[owner] = self
-        try:
-            await self._fut  # type: ignore[misc]
-        finally:
-            del WAITS[owner]
-            reset_budget()
+    def wait(self) -> asyncio.Future[None]:
+        """What the owning task awaits (``await p.wait()``) until the parker fires.
+
+        Raises CancelledError if the wait is interrupted; the caller then withdraws.
+        """
+        return self._fut  # type: ignore[return-value]
 
     def wait_blocking(self, timeout: float | None = None) -> bool:
-        """Park the owning thread until fired; False if ``timeout`` passed first."""
-        self.since = _monotonic()
-        owner = self.owner
-        WAITS[owner] = self
-        try:
-            if timeout is None:
-                return bool(self._tlock.acquire())
-            return bool(self._tlock.acquire(True, max(timeout, 0.0)))
-        finally:
-            WAITS.pop(owner, None)
+        """Park the owning thread until fired; False if ``timeout`` passed first (the
+        caller then withdraws)."""
+        if timeout is None:
+            return bool(self._tlock.acquire())
+        return bool(self._tlock.acquire(True, max(timeout, 0.0)))
 
     def __repr__(self) -> str:
         state = ("waiting", "fired", "withdrawn")[self.state]
