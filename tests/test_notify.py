@@ -296,7 +296,7 @@ def test_blocking_notified_wakes_a_plain_thread() -> None:
 
     th = threading.Thread(target=waiter)
     th.start()
-    while not any(isinstance(k, threading.Thread) for k in WAITS):  # parked
+    while not any(isinstance(r.owner, threading.Thread) for r in WAITS.records()):  # parked
         time.sleep(0.001)
     assert not woke.is_set()
     nt.notify_one()

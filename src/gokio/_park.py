@@ -27,11 +27,14 @@ Waking crosses threads correctly: a waker on the owner's loop thread completes t
 future directly; any other thread uses ``loop.call_soon_threadsafe``; a plain thread
 owner is woken by releasing a lock it is blocked on.
 
-What a parked party waits on is recorded in `WAITS` (owner -> parker), cheaply (a dict
-store and a delete per park), for the task dump and deadlock detector: each parker
-carries ``kind`` (``"recv"``, ``"send"``, ``"lock"``, ``"sleep"``, ...), ``obj`` (the
-channel, lock, ...), ``owner`` (the task or ``threading.Thread``) and ``since``
-(monotonic seconds).
+What a parked party waits on is recorded in `WAITS`, cheaply (a dict store and a delete
+per park), for the task dump and deadlock detector: each record carries ``kind``
+(``"recv"``, ``"send"``, ``"lock"``, ``"sleep"``, ...), ``obj`` (the channel, lock, ...),
+``owner`` (the task or ``threading.Thread``) and ``since`` (monotonic seconds).
+``WAITS[owner]`` looks a party up. A parker of a task is filed under the future the task
+awaits, not under the task: finding the current task costs more than the rest of a park,
+and the task is recovered when asked for, as the one whose ``_fut_waiter`` is that
+future (asyncio's own link from a suspended task to what it awaits).
 """
 
 from __future__ import annotations
@@ -63,9 +66,52 @@ WAITING: Final = 0
 FIRED: Final = 1
 WITHDRAWN: Final = 2
 
-#: owner (asyncio.Task or threading.Thread) -> the Parker (or WaitRecord) it is parked on.
-WAITS: dict[object, Any] = {}
-_waits_pop = WAITS.pop
+
+class _Waits:
+    """Owner (task or thread) -> what it waits on (a `Parker` or a `WaitRecord`).
+
+    Records are filed under a key: the thread, the task (`record_wait`), or the future a
+    parked task awaits (`Parker`); see the module docstring.
+    """
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self) -> None:
+        self._by_key: dict[object, Any] = {}
+
+    def _find(self, owner: object) -> Any:
+        rec = self._by_key.get(owner)
+        if rec is None:
+            waiter = getattr(owner, "_fut_waiter", None)  # a task suspended on a future
+            if waiter is not None:
+                rec = self._by_key.get(waiter)
+        return rec
+
+    def __getitem__(self, owner: object) -> Any:
+        rec = self._find(owner)
+        if rec is None:
+            raise KeyError(owner)
+        return rec
+
+    def __contains__(self, owner: object) -> bool:
+        return self._find(owner) is not None
+
+    def get(self, owner: object, default: Any = None) -> Any:
+        rec = self._find(owner)
+        return default if rec is None else rec
+
+    def records(self) -> list[Any]:
+        """Every current record (each knows its ``owner``)."""
+        return list(self._by_key.values())
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+
+#: what every parked party waits on; see the module docstring
+WAITS = _Waits()
+_by_key = WAITS._by_key
+_waits_pop = _by_key.pop
 
 
 @final
@@ -97,11 +143,11 @@ class record_wait:  # noqa: N801 - used like a function: `with record_wait("slee
         self._rec = WaitRecord(kind, obj, owner)
 
     def __enter__(self) -> WaitRecord:
-        WAITS[self._owner] = self._rec
+        _by_key[self._owner] = self._rec
         return self._rec
 
     def __exit__(self, *exc: object) -> None:
-        WAITS.pop(self._owner, None)
+        _waits_pop(self._owner, None)
 
 
 def _wake_future(fut: asyncio.Future[None]) -> None:
@@ -121,13 +167,13 @@ class Parker:
     __slots__ = (
         "_claim",
         "_fut",
+        "_key",
         "_loop",
         "_thread",
         "_tlock",
         "index",
         "kind",
         "obj",
-        "owner",
         "since",
         "state",
         "value",
@@ -137,18 +183,19 @@ class Parker:
         loop = _get_running_loop()
         self._loop = loop
         self._thread = _get_ident()
-        owner: object
+        key: object
         if loop is not None:
-            self._fut: asyncio.Future[None] | None = _Future(loop=loop)
+            fut: asyncio.Future[None] = _Future(loop=loop)
+            self._fut: asyncio.Future[None] | None = fut
+            key = fut
             self._tlock: Any = None
-            owner = _current_task()
             _budget[0] = BUDGET  # the owner is about to really wait: its budget refills
         else:
             self._fut = None
             self._tlock = _Lock()
             self._tlock.acquire()
-            owner = threading.current_thread()
-        self.owner = owner
+            key = threading.current_thread()
+        self._key = key
         self._claim: Any = _Lock() if shared else None
         self.state = WAITING
         self.kind = kind
@@ -159,8 +206,18 @@ class Parker:
         self.since = _monotonic()
         # The wait record lives from here until the parker fires or is withdrawn (both
         # remove it, before the owner can run again and park anew).
-        if owner is not None:
-            WAITS[owner] = self
+        _by_key[key] = self
+
+    @property
+    def owner(self) -> object:
+        """The task (found through the future it awaits) or thread that is parked here."""
+        if self._fut is None:
+            return self._key
+        fut = self._fut
+        for task in asyncio.all_tasks(self._loop):
+            if getattr(task, "_fut_waiter", None) is fut:
+                return task
+        return None
 
     def fire(self, value: Any = None, index: int = 0) -> bool:
         """Claim, store the result, and wake the owner. False if it was already claimed.
@@ -174,7 +231,7 @@ class Parker:
         self.index = index
         self.value = value
         self.state = FIRED
-        _waits_pop(self.owner, None)  # before the wake: the owner may park again at once
+        _waits_pop(self._key, None)  # before the wake: the owner may park again at once
         loop = self._loop
         if loop is None:
             self._tlock.release()
@@ -200,7 +257,7 @@ class Parker:
         if self._claim is not None and not self._claim.acquire(False):
             return False
         self.state = WITHDRAWN
-        _waits_pop(self.owner, None)
+        _waits_pop(self._key, None)
         return True
 
     def wait(self) -> asyncio.Future[None]:

@@ -24,7 +24,7 @@ from types import CoroutineType
 from typing import Any, Generic, TypeVar, final
 
 from ._errors import TaskAborted
-from ._park import WAITS, Parker, WaitRecord, rearm_cancel, record_wait, reset_budget
+from ._park import Parker, WaitRecord, _by_key, rearm_cancel, record_wait, reset_budget
 
 __all__ = ["JoinHandle", "go", "join", "spawn", "try_join", "yield_now"]
 
@@ -160,7 +160,7 @@ class JoinHandle(Generic[T]):
             waiter = loop.create_future()
             fut.add_done_callback(partial(_set_none, waiter))
             owner = _current_task()
-            WAITS[owner] = WaitRecord("join", self, owner)  # what we wait on, for diagnostics
+            _by_key[owner] = WaitRecord("join", self, owner)  # what we wait on, for diagnostics
             try:
                 reset_budget()
                 yield from waiter
@@ -169,7 +169,7 @@ class JoinHandle(Generic[T]):
                     raise
                 rearm_cancel()  # it finished as we were cancelled: report the outcome
             finally:
-                WAITS.pop(owner, None)
+                _by_key.pop(owner, None)
             return self._outcome()
         # Another loop or thread: cross-thread wake through a Parker.
         lock = threading.Lock()
