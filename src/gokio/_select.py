@@ -57,9 +57,10 @@ import asyncio
 import inspect
 import threading
 from random import random, shuffle
+from types import CoroutineType
 from typing import Any, NamedTuple
 
-from ._op import NOT_READY, Op, as_op
+from ._op import _CORO_OPS, NOT_READY, Op
 from ._park import Parker, _budget, coop_yield, rearm_cancel
 from ._task import JoinHandle
 
@@ -67,6 +68,9 @@ __all__ = ["Selected", "select"]
 
 _iscoroutine = asyncio.iscoroutine
 _isfuture = asyncio.isfuture
+
+
+_selected = tuple.__new__  # builds a Selected without NamedTuple's Python-level __new__
 
 
 class Selected(NamedTuple):
@@ -81,6 +85,35 @@ _OP = 0
 _FUT = 1  # a future or task: left running if it loses
 _HANDLE = 2  # a JoinHandle: left running if it loses
 _CORO = 3  # a coroutine (or another awaitable): run as our task, cancelled if it loses
+
+
+def _prepare(cases: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int], bool]:
+    """(cases with coroutine ops turned into Ops, the kind of each, True if all are Ops).
+
+    One pass, cheapest checks first: a select is usually all channel ops.
+    """
+    out: list[Any] = []
+    kinds: list[int] = []
+    all_ops = True
+    for c in cases:
+        if type(c) is CoroutineType:
+            # `as_op`, inlined: a coroutine op not yet started -> its Op (it never ran)
+            make = _CORO_OPS.get(c.cr_code)
+            frame = c.cr_frame
+            if make is not None and frame is not None and not (c.cr_running or c.cr_suspended):
+                op = make(frame.f_locals)
+                c.close()
+                c = op
+        if isinstance(c, Op):
+            kinds.append(_OP)
+        else:
+            all_ops = False
+            kinds.append(-1)
+        out.append(c)
+    ready = tuple(out)
+    if not all_ops:
+        kinds = _classify(ready)
+    return ready, kinds, all_ops
 
 
 def _classify(cases: tuple[Any, ...]) -> list[int]:
@@ -106,7 +139,7 @@ def _classify(cases: tuple[Any, ...]) -> list[int]:
 def _close_coros(cases: tuple[Any, ...]) -> None:
     """Close coroutine cases that were never started (no 'never awaited' warning)."""
     for c in cases:
-        if _iscoroutine(c):
+        if type(c) is CoroutineType or (not isinstance(c, Op) and _iscoroutine(c)):
             c.close()
 
 
@@ -115,8 +148,15 @@ async def _await_it(aw: Any) -> Any:
 
 
 def _locks_of(cases: tuple[Any, ...], kinds: list[int]) -> list[threading.Lock]:
-    if len(cases) == 1:
+    n = len(cases)
+    if n == 1:
         return [cases[0]._lock()] if kinds[0] == _OP else []
+    if n == 2 and kinds[0] == _OP and kinds[1] == _OP:
+        a = cases[0]._lock()
+        b = cases[1]._lock()
+        if a is b:
+            return [a]
+        return [a, b] if id(a) < id(b) else [b, a]
     seen: dict[int, threading.Lock] = {}
     for c, k in zip(cases, kinds, strict=True):
         if k == _OP:
@@ -156,15 +196,15 @@ async def select(*cases: Any, default: bool = False, biased: bool = False) -> Se
         raise ValueError(
             "select() needs at least one case (or default=True, which then returns None)"
         )
-    cases = tuple([as_op(c) for c in cases])  # coroutine ops (ch.recv() ...) -> Op
-    kinds = _classify(cases)
+    cases, kinds, all_ops = _prepare(cases)  # coroutine ops (ch.recv() ...) -> Op
     b = _budget
     b[0] -= 1
     if b[0] <= 0:  # before any case can take effect
         try:
             await coop_yield()
         except BaseException:
-            _close_coros(cases)
+            if not all_ops:
+                _close_coros(cases)
             raise
     if biased:
         order: Any = range(n)
@@ -213,13 +253,15 @@ async def select(*cases: Any, default: bool = False, biased: bool = False) -> Se
             lock.release()
 
     if win >= 0:
-        _close_coros(cases)
+        if not all_ops:
+            _close_coros(cases)
         c = cases[win]
         if kinds[win] == _OP:
-            return Selected(win, c._finish(raw))
+            return _selected(Selected, (win, c._finish(raw)))
         return Selected(win, await c)  # done: returns (or raises) at once
     if default:
-        _close_coros(cases)
+        if not all_ops:
+            _close_coros(cases)
         return None
     return await _wait(p, cases, kinds, locks)
 
