@@ -24,13 +24,12 @@ reads the message from the ring later.
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import Closed, Empty, Lagged
 from ._oneshot import run_finalizer
-from ._op import NOT_READY, Op
+from ._op import NOT_READY, Op, coroutine_op
 from ._park import Parker, _budget, coop_yield, rearm_cancel
 
 __all__ = ["BroadcastReceiver", "BroadcastSender", "channel"]
@@ -126,51 +125,49 @@ class _Shared:
                 return
 
 
-def _await_recv(self: _Recv[Any]) -> Generator[Any, None, Any]:
-    """The generic ``Op.__await__`` specialised for the hot loop of a broadcast receive."""
-    budget = _budget  # consume_budget(), inlined: this runs once per message
-    budget[0] -= 1
-    if budget[0] <= 0:
-        yield from coop_yield().__await__()
-    rx = self._rx
+def _take_ready(rx: BroadcastReceiver[Any]) -> Any:
+    """The next retained unread message of ``rx``, or `NOT_READY` (the hot path)."""
     core = rx._core
     lock = core.lock
-    # acquire/release rather than `with`: measurably cheaper on this path.
-    lock.acquire()
-    try:
-        pos = rx._pos
-        tail = core.tail
-        cap = core.cap
-        if tail - cap <= pos < tail:  # the common case: a retained, unread message
-            rx._pos = pos + 1
-            i = pos % cap
-            value = core.vals[i]
-            r = core.rems[i] - 1
-            core.rems[i] = r
-            if not r:
-                core.vals[i] = None
-            return value
+    lock.acquire()  # acquire/release rather than `with`: measurably cheaper here
+    pos = rx._pos
+    tail = core.tail
+    cap = core.cap
+    if tail - cap <= pos < tail:
+        rx._pos = pos + 1
+        i = pos % cap
+        value = core.vals[i]
+        r = core.rems[i] - 1
+        core.rems[i] = r
+        if not r:
+            core.vals[i] = None
+        lock.release()
+        return value
+    lock.release()
+    return NOT_READY
+
+
+async def _recv_slow(rx: BroadcastReceiver[Any]) -> Any:
+    """The rest of a receive, once the fast path found no retained unread message: the
+    raw result (a message or a `_Signal`), parking until a send hands one over."""
+    core = rx._core
+    lock = core.lock
+    with lock:
         raw = core.read(rx)
         if raw is NOT_READY:
             p = Parker("recv", core)
             core.waiters.append((p, 0, rx))
-    finally:
-        lock.release()
-    if raw is NOT_READY:
-        try:
-            yield from p.wait().__await__()
-        except BaseException:
-            with lock:
-                if p.withdraw():
-                    core.unpark(p)
-                    raise
-            rearm_cancel()  # the message was handed over first: report it
-        raw = p.value
-    if type(raw) is _Signal:
-        if self._eof and raw is _CLOSED:
-            raise StopAsyncIteration
-        return raw.raise_()
-    return raw
+    if raw is not NOT_READY:
+        return raw
+    try:
+        await p.wait()
+    except BaseException:
+        with lock:
+            if p.withdraw():
+                core.unpark(p)
+                raise
+        rearm_cancel()  # the message was handed over first: report it
+    return p.value
 
 
 class _Recv(Op[T]):
@@ -199,25 +196,6 @@ class _Recv(Op[T]):
         if type(raw) is _Signal:
             return raw.raise_()  # type: ignore[no-any-return]
         return raw  # type: ignore[no-any-return]
-
-    #: end an ``async for`` (StopAsyncIteration) instead of raising `Closed`
-    _eof = False
-    __await__ = _await_recv
-
-
-@final
-class _Iter(_Recv[T]):
-    """``async for``: one object per loop, its own awaitable (no allocation per message);
-    a closed, drained channel ends the loop."""
-
-    __slots__ = ()
-    _eof = True
-
-    def __aiter__(self) -> _Iter[T]:
-        return self
-
-    def __anext__(self) -> _Iter[T]:
-        return self
 
 
 @final
@@ -350,8 +328,11 @@ class BroadcastReceiver(Generic[T]):
         self._core = core
         self._pos = pos
 
-    def recv(self) -> Op[T]:
+    @coroutine_op(lambda a: _Recv(a["self"]))
+    async def recv(self) -> T:
         """Receive the next message.
+
+        Lazy: nothing happens until awaited; also usable as a `select` case.
 
         Raises:
             Lagged: this receiver fell behind and lost ``err.skipped`` messages; the
@@ -362,7 +343,16 @@ class BroadcastReceiver(Generic[T]):
         next receive (if it was handed over just before the cancellation landed, the
         receive returns it and the cancellation is re-delivered at the next await).
         """
-        return _Recv(self)
+        budget = _budget  # consume_budget(), inlined: this runs once per message
+        budget[0] -= 1
+        if budget[0] <= 0:
+            await coop_yield()
+        raw = _take_ready(self)
+        if raw is NOT_READY:
+            raw = await _recv_slow(self)
+        if type(raw) is _Signal:
+            return raw.raise_()  # type: ignore[no-any-return]
+        return raw  # type: ignore[no-any-return]
 
     def try_recv(self) -> T:
         """Receive the next message if there is one, without waiting.
@@ -394,8 +384,23 @@ class BroadcastReceiver(Generic[T]):
         with self._core.lock:
             return self._core.tail - self._pos
 
-    def __aiter__(self) -> _Iter[T]:
-        return _Iter(self)
+    def __aiter__(self) -> BroadcastReceiver[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        # `recv`, with a closed and drained channel ending the loop.
+        budget = _budget
+        budget[0] -= 1
+        if budget[0] <= 0:
+            await coop_yield()
+        raw = _take_ready(self)
+        if raw is NOT_READY:
+            raw = await _recv_slow(self)
+        if type(raw) is _Signal:
+            if raw is _CLOSED:
+                raise StopAsyncIteration
+            return raw.raise_()  # type: ignore[no-any-return]
+        return raw  # type: ignore[no-any-return]
 
     def __del__(self) -> None:
         core = getattr(self, "_core", None)
