@@ -1,5 +1,9 @@
 """Tasks: spawn + join throughput, and memory per idle task (issue 2).
 
+The asyncio baseline is ``asyncio.create_task`` (which, like ``gokio.spawn``, looks up
+the running loop on every call; on Python 3.11 that lookup makes a ``getpid()`` system
+call, a sizeable share of a spawn on a virtual machine).
+
 Targets: gokio ``spawn`` + ``await`` within 1.15x of ``asyncio.create_task`` + ``await``
 per task; memory per idle task within 1.15x of a bare asyncio task.
 """
@@ -31,10 +35,26 @@ async def gokio_spawn_await() -> None:
 
 
 async def asyncio_create_task_await() -> None:
-    loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(_noop(i)) for i in range(N)]
+    tasks = [asyncio.create_task(_noop(i)) for i in range(N)]
     for t in tasks:
         await t
+
+
+BATCH = 1_000
+
+
+async def gokio_spawn_await_batches() -> None:
+    for _ in range(N // BATCH):
+        handles = [gokio.spawn(_noop(i)) for i in range(BATCH)]
+        for h in handles:
+            await h
+
+
+async def asyncio_create_task_await_batches() -> None:
+    for _ in range(N // BATCH):
+        tasks = [asyncio.create_task(_noop(i)) for i in range(BATCH)]
+        for t in tasks:
+            await t
 
 
 async def gokio_joinset() -> None:
@@ -45,8 +65,7 @@ async def gokio_joinset() -> None:
 
 
 async def asyncio_gather() -> None:
-    loop = asyncio.get_running_loop()
-    await asyncio.gather(*[loop.create_task(_noop(i)) for i in range(N)])
+    await asyncio.gather(*[asyncio.create_task(_noop(i)) for i in range(N)])
 
 
 async def asyncio_taskgroup() -> None:
@@ -104,6 +123,21 @@ def memory_per_task(spawner: str) -> float:
 
 
 def main() -> None:
+    for kind in ("asyncio", "uvloop"):
+        compare(
+            f"spawn + await per task, {N // BATCH} batches of {BATCH:,} ({kind} loop)",
+            [
+                ("gokio.spawn + await handle", run_on(kind, gokio_spawn_await_batches)),
+                (
+                    "asyncio create_task + await task",
+                    run_on(kind, asyncio_create_task_await_batches),
+                ),
+            ],
+            N,
+            unit="task",
+            target="gokio within 1.15x, i.e. ratio >= 0.87x",
+            repeat=7,
+        )
     for kind in ("asyncio", "uvloop"):
         compare(
             f"spawn + await, {N:,} tasks ({kind} loop)",

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar, final, overload
 
 from ._blocking import _POOLS, DEFAULT_MAX_BLOCKING_THREADS, new_pool, pool_thread
-from ._task import JoinHandle, _check_coro, live_tasks, spawn
+from ._task import _LIVE, JoinHandle, _check_coro, live_tasks, spawn
 
 __all__ = ["Handle", "Runtime", "block_on", "main", "run"]
 
@@ -84,6 +84,7 @@ def run(
             "gokio.run() cannot be called from a running event loop; await the coroutine "
             "instead, or use gokio.Runtime() to run it on a loop of its own"
         )
+    loop: asyncio.AbstractEventLoop | None = None
     try:
         with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
             loop = runner.get_loop()
@@ -95,6 +96,8 @@ def run(
                 _abort_blocking_jobs(loop)
                 _POOLS.pop(loop, None)
     finally:
+        if loop is not None:
+            _LIVE.pop(loop, None)  # closed: its task references can go
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -238,7 +241,7 @@ def _abort_blocking_jobs(loop: asyncio.AbstractEventLoop) -> None:
     longer reach the closed loop. Without this their handles would stay pending forever.
     Call it on the loop's thread (it reads that thread's task references).
     """
-    for fut in live_tasks():
+    for fut in live_tasks(loop):
         if not isinstance(fut, asyncio.Task) and fut.get_loop() is loop:
             fut.cancel()
 

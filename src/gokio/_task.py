@@ -35,31 +35,53 @@ logger = logging.getLogger("gokio")
 _get_running_loop = asyncio._get_running_loop
 _current_task = asyncio.current_task
 _ids = itertools.count(1)
+_new = object.__new__
 
 
-class _Live(threading.local):
-    """This thread's strong references to the tasks it spawned (see the module docstring)."""
+class _Live:
+    """One loop's strong references to the tasks spawned on it (see the module docstring)."""
+
+    __slots__ = ("limit", "tasks")
 
     def __init__(self) -> None:
         self.tasks: list[asyncio.Future[Any]] = []
         self.limit = 1024
 
 
-_live = _Live()
+#: loop -> its live tasks. Only a loop's own thread spawns on it, so each list has one
+#: writer; entries of closed loops are dropped when a new loop first spawns.
+_LIVE: dict[asyncio.AbstractEventLoop, _Live] = {}
+
+
+def _live_for(loop: asyncio.AbstractEventLoop) -> _Live:
+    live = _LIVE.get(loop)
+    if live is None:
+        for old in list(_LIVE):
+            if old.is_closed():
+                _LIVE.pop(old, None)
+        live = _LIVE[loop] = _Live()
+    return live
 
 
 def _keep_alive(fut: asyncio.Future[Any]) -> None:
-    live = _live
+    live = _live_for(fut.get_loop())
     tasks = live.tasks
     tasks.append(fut)
     if len(tasks) >= live.limit:
-        tasks[:] = [t for t in tasks if not t.done()]
-        live.limit = max(1024, 2 * len(tasks))
+        _sweep(live)
 
 
-def live_tasks() -> list[asyncio.Future[Any]]:
-    """The tasks this thread spawned that are still running (for diagnostics and tests)."""
-    return [t for t in _live.tasks if not t.done()]
+def _sweep(live: _Live) -> None:
+    tasks = live.tasks
+    tasks[:] = [t for t in tasks if not t.done()]
+    live.limit = max(1024, 2 * len(tasks))
+
+
+def live_tasks(loop: asyncio.AbstractEventLoop | None = None) -> list[asyncio.Future[Any]]:
+    """The spawned tasks (and blocking jobs) of ``loop`` (default: the running one) that
+    are still running, for diagnostics and tests."""
+    live = _LIVE.get(loop if loop is not None else asyncio.get_running_loop())
+    return [] if live is None else [t for t in live.tasks if not t.done()]
 
 
 def _log_failure(name: str, exc: BaseException) -> None:
@@ -151,6 +173,15 @@ class JoinHandle(Generic[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         fut = self._fut
+        if fut.done() and not fut.cancelled():
+            # Finished: the future's own (C) iterator returns the result or raises the
+            # task's exception with its traceback, with no generator of ours.
+            self._retrieved = True
+            return fut.__await__()
+        return self._wait()
+
+    def _wait(self) -> Generator[Any, None, T]:
+        fut = self._fut
         if fut.done():
             return self._outcome()
         loop = _get_running_loop()
@@ -221,7 +252,8 @@ def spawn(coro: Coroutine[Any, Any, T], *, name: str | None = None) -> JoinHandl
         TypeError: ``coro`` is not a coroutine object (e.g. an un-called async function).
         RuntimeError: no event loop runs here and no gokio runtime is known.
     """
-    _check_coro(coro, "spawn")
+    if type(coro) is not CoroutineType:
+        _check_coro(coro, "spawn")
     loop = _get_running_loop()
     if loop is None:
         from ._runtime import Handle
@@ -232,9 +264,19 @@ def spawn(coro: Coroutine[Any, Any, T], *, name: str | None = None) -> JoinHandl
             coro.close()
             raise
         return handle.spawn(coro, name=name)
-    task = loop.create_task(coro, name=name)
-    _keep_alive(task)
-    return JoinHandle(task)
+    task = loop.create_task(coro) if name is None else loop.create_task(coro, name=name)
+    # _keep_alive and JoinHandle.__init__, inlined: this is the hot path of every spawn.
+    live = _LIVE.get(loop) or _live_for(loop)
+    tasks = live.tasks
+    tasks.append(task)
+    if len(tasks) >= live.limit:
+        _sweep(live)
+    h: JoinHandle[T] = _new(JoinHandle)
+    h._fut = task
+    h._id = None
+    h._name = None
+    h._retrieved = False
+    return h
 
 
 def _track(fut: asyncio.Future[T], name: str) -> JoinHandle[T]:
