@@ -183,22 +183,9 @@ class Chan(Generic[T]):
         b[0] -= 1
         if b[0] <= 0:  # check the budget before the receive takes effect
             await coop_yield()
-        lock = self._lock
-        lock.acquire()
-        buf = self._buf
-        if buf and not self._sendq:  # the common buffered case
-            item = buf.popleft()
-            lock.release()
-            return item
-        try:
-            raw = _recv_now(self)
-            if raw is NOT_READY:
-                p = Parker("recv", self)
-                self._recvq.append((p, 0))
-        finally:
-            lock.release()
-        if raw is NOT_READY:
-            raw = await _wait_parked(self, p, sending=False)
+        raw = _recv_or_park(self)
+        if type(raw) is Parker:
+            raw = await _wait_parked(self, raw, sending=False)
         if raw is _CLOSED:
             raise Closed("channel closed and drained")
         return raw  # type: ignore[no-any-return]
@@ -287,27 +274,14 @@ class Chan(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        # `recv`, inlined: one step of ``async for`` is the hottest receive of all.
+        # `recv`, with StopAsyncIteration at the end (one coroutine less than awaiting it).
         b = _budget
         b[0] -= 1
         if b[0] <= 0:
             await coop_yield()
-        lock = self._lock
-        lock.acquire()
-        buf = self._buf
-        if buf and not self._sendq:
-            item = buf.popleft()
-            lock.release()
-            return item
-        try:
-            raw = _recv_now(self)
-            if raw is NOT_READY:
-                p = Parker("recv", self)
-                self._recvq.append((p, 0))
-        finally:
-            lock.release()
-        if raw is NOT_READY:
-            raw = await _wait_parked(self, p, sending=False)
+        raw = _recv_or_park(self)
+        if type(raw) is Parker:
+            raw = await _wait_parked(self, raw, sending=False)
         if raw is _CLOSED:
             raise StopAsyncIteration
         return raw  # type: ignore[no-any-return]
@@ -364,6 +338,26 @@ def _recv_now(ch: Chan[Any]) -> Any:
     if ch._closed:
         return _CLOSED
     return NOT_READY
+
+
+def _recv_or_park(ch: Chan[Any]) -> Any:
+    """Receive now: an item, ``_CLOSED`` (closed and drained), or, when it must wait, the
+    `Parker` it is now queued on (the caller awaits it with `_wait_parked`)."""
+    lock = ch._lock
+    lock.acquire()
+    buf = ch._buf
+    if buf and not ch._sendq:  # the common buffered case
+        item = buf.popleft()
+        lock.release()
+        return item
+    try:
+        raw = _recv_now(ch)
+        if raw is NOT_READY:
+            raw = Parker("recv", ch)
+            ch._recvq.append((raw, 0))
+    finally:
+        lock.release()
+    return raw
 
 
 async def _wait_parked(ch: Chan[Any], p: Parker, *, sending: bool) -> Any:

@@ -242,22 +242,24 @@ class Sender(Generic[T]):
         return f"<gokio.mpsc.Sender {'open' if self._open else 'closed'} of {self._s!r}>"
 
 
-async def _recv_slow(s: _Shared[Any]) -> Any:
-    """Receive one raw item (``_CLOSED`` once closed and drained), parking if need be.
-
-    The caller spent the coop budget already.
-    """
+def _recv_or_park(s: _Shared[Any]) -> Any:
+    """Receive now: an item, ``_CLOSED`` (closed and drained), or, when it must wait, the
+    `Parker` it is now queued on (the caller awaits it with `_wait_parked`)."""
     lock = s.lock
     lock.acquire()
+    buf = s.buf
+    if buf and not s.sendq:  # the common case
+        item = buf.popleft()
+        lock.release()
+        return item
     try:
         raw = _take(s)
-        if raw is not NOT_READY:
-            return raw
-        p = Parker("recv", s)
-        s.recvq.append((p, 0))
+        if raw is NOT_READY:
+            raw = Parker("recv", s)
+            s.recvq.append((raw, 0))
     finally:
         lock.release()
-    return await _wait_parked(s, p, sending=False)
+    return raw
 
 
 async def _wait_parked(s: _Shared[Any], p: Parker, *, sending: bool) -> Any:
@@ -310,15 +312,9 @@ class Receiver(Generic[T]):
         if b[0] <= 0:  # before the receive takes effect
             await coop_yield()
         s = self._s
-        lock = s.lock
-        lock.acquire()
-        buf = s.buf
-        if buf and not s.sendq:  # the common case, inlined
-            item = buf.popleft()
-            lock.release()
-            return item
-        lock.release()
-        raw = await _recv_slow(s)
+        raw = _recv_or_park(s)
+        if type(raw) is Parker:
+            raw = await _wait_parked(s, raw, sending=False)
         if raw is _CLOSED:
             raise Closed("channel closed and drained")
         return raw  # type: ignore[no-any-return]
@@ -351,7 +347,10 @@ class Receiver(Generic[T]):
         lock.release()
         # Wait for one item, then take what else is queued (no await in between, so a
         # cancellation cannot lose them).
-        return RecvManyOp(s, limit)._finish(await _recv_slow(s))
+        raw = _recv_or_park(s)
+        if type(raw) is Parker:
+            raw = await _wait_parked(s, raw, sending=False)
+        return RecvManyOp(s, limit)._finish(raw)
 
     def try_recv(self) -> T:
         """Receive without waiting.
@@ -415,15 +414,9 @@ class Receiver(Generic[T]):
         if b[0] <= 0:  # before the receive takes effect
             await coop_yield()
         s = self._s
-        lock = s.lock
-        lock.acquire()
-        buf = s.buf
-        if buf and not s.sendq:  # the common case, inlined
-            item = buf.popleft()
-            lock.release()
-            return item
-        lock.release()
-        raw = await _recv_slow(s)
+        raw = _recv_or_park(s)
+        if type(raw) is Parker:
+            raw = await _wait_parked(s, raw, sending=False)
         if raw is _CLOSED:
             raise StopAsyncIteration
         return raw  # type: ignore[no-any-return]
