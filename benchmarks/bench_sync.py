@@ -14,15 +14,11 @@ from typing import Any
 import anyio
 
 import gokio
-from _harness import Row, best_of, report, run_on
+from _harness import compare, run_on
 
 N = 50_000
 TASKS = 10
 ROUNDS = 500  # per task, contended
-
-
-def timed(ops: int, make: Callable[[], Awaitable[Any]], name: str) -> Row:
-    return Row(name, best_of(run_on("asyncio", make)), ops)
 
 
 # --- uncontended -----------------------------------------------------------------------
@@ -33,6 +29,13 @@ async def gokio_mutex_uncontended() -> None:
     for _ in range(N):
         async with m.lock() as g:
             g.value += 1
+
+
+async def gokio_mutex_lock_only() -> None:
+    m = gokio.Mutex(0)
+    for _ in range(N):
+        async with m.lock():
+            pass
 
 
 async def asyncio_lock_uncontended() -> None:
@@ -144,40 +147,49 @@ async def anyio_sem_contended() -> None:
 
 def main() -> None:
     target = "within 1.3x of asyncio uncontended (ratio >= 0.77), ahead of anyio"
-    report(
+
+    def on(make: Callable[[], Awaitable[Any]]) -> Callable[[], Any]:
+        return run_on("asyncio", make)
+
+    compare(
         "Mutex, uncontended lock/unlock",
         [
-            timed(N, gokio_mutex_uncontended, "gokio.Mutex (thread-safe)"),
-            timed(N, asyncio_lock_uncontended, "asyncio.Lock"),
-            timed(N, anyio_lock_uncontended, "anyio.Lock (asyncio backend)"),
+            ("gokio.Mutex, guard.value += 1 (thread-safe)", on(gokio_mutex_uncontended)),
+            ("gokio.Mutex, lock/unlock only", on(gokio_mutex_lock_only)),
+            ("asyncio.Lock, local += 1", on(asyncio_lock_uncontended)),
+            ("anyio.Lock (asyncio backend)", on(anyio_lock_uncontended)),
         ],
+        N,
         target=target,
     )
-    report(
+    compare(
         "Semaphore, uncontended acquire/release",
         [
-            timed(N, gokio_sem_uncontended, "gokio.Semaphore (thread-safe)"),
-            timed(N, asyncio_sem_uncontended, "asyncio.Semaphore"),
-            timed(N, anyio_sem_uncontended, "anyio.Semaphore (asyncio backend)"),
+            ("gokio.Semaphore (thread-safe)", on(gokio_sem_uncontended)),
+            ("asyncio.Semaphore", on(asyncio_sem_uncontended)),
+            ("anyio.Semaphore (asyncio backend)", on(anyio_sem_uncontended)),
         ],
+        N,
         target=target,
     )
     ops = TASKS * ROUNDS
-    report(
+    compare(
         f"Mutex, contended ({TASKS} tasks, hold across a yield)",
         [
-            timed(ops, gokio_mutex_contended, "gokio.Mutex (FIFO hand-off)"),
-            timed(ops, asyncio_lock_contended, "asyncio.Lock"),
-            timed(ops, anyio_lock_contended, "anyio.Lock (asyncio backend)"),
+            ("gokio.Mutex (FIFO hand-off)", on(gokio_mutex_contended)),
+            ("asyncio.Lock", on(asyncio_lock_contended)),
+            ("anyio.Lock (asyncio backend)", on(anyio_lock_contended)),
         ],
+        ops,
     )
-    report(
+    compare(
         f"Semaphore(2), contended ({TASKS} tasks, hold across a yield)",
         [
-            timed(ops, gokio_sem_contended, "gokio.Semaphore (FIFO hand-off)"),
-            timed(ops, asyncio_sem_contended, "asyncio.Semaphore"),
-            timed(ops, anyio_sem_contended, "anyio.Semaphore (asyncio backend)"),
+            ("gokio.Semaphore (FIFO hand-off)", on(gokio_sem_contended)),
+            ("asyncio.Semaphore", on(asyncio_sem_contended)),
+            ("anyio.Semaphore (asyncio backend)", on(anyio_sem_contended)),
         ],
+        ops,
     )
 
 
