@@ -37,6 +37,7 @@ from ._cancel import (
     remove_callback,
     run_until,
 )
+from ._errors import Canceled, DeadlineExceeded
 from ._task import _is_async_callable, go
 from ._time import Instant, check_seconds
 
@@ -65,20 +66,6 @@ _get_running_loop = asyncio._get_running_loop
 
 CancelFunc = Callable[[], None]
 CancelCauseFunc = Callable[[BaseException | None], None]
-
-
-class Canceled(Exception):
-    """The context was cancelled by its cancel function (or an ancestor's)."""
-
-    def __init__(self, message: str = "context canceled") -> None:
-        super().__init__(message)
-
-
-class DeadlineExceeded(TimeoutError):
-    """The context's deadline passed (a ``TimeoutError``, as Go's is a timeout error)."""
-
-    def __init__(self, message: str = "context deadline exceeded") -> None:
-        super().__init__(message)
 
 
 class _NoKey:

@@ -9,9 +9,11 @@ The hierarchy::
     │   ├── Full                    try_send on a full channel (`.value` holds the item)
     │   └── Empty                   try_recv on an empty, open channel
     ├── Lagged                      broadcast receiver fell behind (`.skipped` messages lost)
-    └── TaskAborted                 awaiting a handle whose task was aborted
+    ├── TaskAborted                 awaiting a handle whose task was aborted
+    └── Canceled                    gokio.context: the context was cancelled (Go's)
     TimeoutError
-    └── Elapsed                     a gokio timeout expired
+    ├── Elapsed                     a gokio timeout expired
+    └── DeadlineExceeded            gokio.context: the context's deadline passed (Go's)
     RuntimeError
     └── Deadlock                    no task can ever make progress (message holds the dump)
 
@@ -23,7 +25,18 @@ from __future__ import annotations
 
 from typing import Any, final
 
-__all__ = ["Closed", "Deadlock", "Elapsed", "Empty", "Full", "Lagged", "TaskAborted", "WouldBlock"]
+__all__ = [
+    "Canceled",
+    "Closed",
+    "Deadlock",
+    "DeadlineExceeded",
+    "Elapsed",
+    "Empty",
+    "Full",
+    "Lagged",
+    "TaskAborted",
+    "WouldBlock",
+]
 
 _NO_VALUE: Any = object()
 
@@ -83,3 +96,23 @@ class TaskAborted(Exception):
 @final
 class Deadlock(RuntimeError):
     """No task can ever make progress; the message holds the task dump."""
+
+
+class Canceled(Exception):
+    """A `gokio.context` context was cancelled by its cancel function (or an ancestor's).
+
+    Exported as ``gokio.context.Canceled`` (Go's ``context.Canceled``).
+    """
+
+    def __init__(self, message: str = "context canceled") -> None:
+        super().__init__(message)
+
+
+class DeadlineExceeded(TimeoutError):
+    """A `gokio.context` context's deadline passed (a ``TimeoutError``, as Go's is).
+
+    Exported as ``gokio.context.DeadlineExceeded``.
+    """
+
+    def __init__(self, message: str = "context deadline exceeded") -> None:
+        super().__init__(message)
