@@ -41,6 +41,7 @@ from ._park import FIRED, Parker, _budget, check_blocking_allowed, coop_yield
 __all__ = ["Semaphore", "SemaphorePermit"]
 
 _new = object.__new__
+_ONE: Final = 1  # the int 1 is a cached singleton: `n is _ONE` is a valid int-1 test
 
 
 class _Marker:
@@ -106,7 +107,7 @@ class Semaphore:
             ValueError: ``n`` is negative.
             Closed: (when awaited) the semaphore is or gets closed.
         """
-        if type(n) is not int or n < 0:
+        if n is not _ONE and (type(n) is not int or n < 0):  # the default needs no check
             check_count(n, "n")
         permit = _new(SemaphorePermit)  # skips __init__: the hot path of every acquire
         permit._sem = self
@@ -301,10 +302,15 @@ class SemaphorePermit(Op["SemaphorePermit"]):
         sem = self._sem
         mu = sem._mu
         mu.acquire()
+        n = self._n
+        if sem._permits >= n and not sem._waiters and not sem._closed:  # the hot path
+            sem._permits -= n
+            mu.release()
+            self._state = HELD
+            return self
         try:
             if sem._closed:
                 raise _closed_error()
-            n = self._n
             if not sem._waiters and sem._permits >= n:
                 sem._permits -= n
                 self._state = HELD
@@ -348,10 +354,12 @@ class SemaphorePermit(Op["SemaphorePermit"]):
             sem = self._sem
             mu = sem._mu
             mu.acquire()
+            sem._permits += self._n
+            if not sem._waiters:  # the hot path: nobody to serve, nothing can raise
+                mu.release()
+                return
             try:
-                sem._permits += self._n
-                if sem._waiters:
-                    sem._serve()
+                sem._serve()
             finally:
                 mu.release()
 
