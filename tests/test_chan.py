@@ -608,3 +608,15 @@ RendezvousMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=30, deadline=None
 )
 test_rendezvous_chan_matches_model = RendezvousMachine.TestCase
+
+
+def test_ops_are_coroutines_that_asyncio_can_schedule(run: Runner) -> None:
+    """A send or receive is a plain coroutine: asyncio.create_task and wait_for take it."""
+
+    async def main() -> None:
+        ch: gokio.Chan[int] = gokio.chan()
+        t = asyncio.create_task(ch.send(7))
+        assert await asyncio.wait_for(ch.recv(), 5) == 7
+        await t
+
+    run(main())
