@@ -28,9 +28,9 @@ one below is correct for any op.
 Coroutine ops. Awaiting an object through its ``__await__`` costs a Python call from C
 and a generator per await; awaiting a coroutine costs neither (the interpreter runs it
 inline). So the hottest ops (``ch.send``, ``ch.recv`` ...) are ``async def`` methods with
-the ready path inlined, and are registered with `coroutine_op`: `as_op` turns such a
-coroutine, not yet started, back into the equivalent `Op` (from its arguments) so that
-`select` can drive it through the protocol above. Ops stay lazy either way: an
+the ready path inlined, and are registered with `coroutine_op`: `select` turns such a
+coroutine, not yet started, back into the equivalent `Op` (built from its arguments)
+and drives it through the protocol above. Ops stay lazy either way: an
 unawaited coroutine does nothing.
 """
 
@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Mapping
-from types import CodeType, CoroutineType
+from types import CodeType
 from typing import Any, Final, Generic, TypeVar
 
 from ._park import Parker, consume_budget, coop_yield, rearm_cancel
 
-__all__ = ["NOT_READY", "Op", "as_op", "coroutine_op"]
+__all__ = ["NOT_READY", "Op", "coroutine_op"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,22 +64,6 @@ def coroutine_op(make: Callable[[Mapping[str, Any]], Op[Any]]) -> Callable[[F], 
         return fn
 
     return register
-
-
-def as_op(case: object) -> object:
-    """``case`` itself, or the `Op` equivalent to a registered coroutine op not yet started.
-
-    The coroutine is closed (it never ran, so it had no effect).
-    """
-    if type(case) is CoroutineType:
-        make = _CORO_OPS.get(case.cr_code)
-        frame = case.cr_frame
-        # only a coroutine created but never started: it has had no effect yet
-        if make is not None and frame is not None and not (case.cr_running or case.cr_suspended):
-            op = make(frame.f_locals)
-            case.close()
-            return op
-    return case
 
 
 class _NotReady:

@@ -10,7 +10,7 @@ WITHDRAWN`` (its owner gave up: cancelled, timed out, or another select case won
 transition is a *claim*: exactly one party wins it.
 
 * A parker for a single operation is guarded by the lock of the one primitive it is
-  queued on: every claim on it is made while holding that lock, so ``claim`` is a plain
+  queued on: every claim on it is made while holding that lock, so a claim is a plain
   check-and-set.
 * A parker shared by several primitives (select) can be claimed under different locks at
   once, so it claims with a one-shot ``threading.Lock`` (``acquire(blocking=False)`` is

@@ -97,7 +97,7 @@ def _prepare(cases: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int], bool]:
     all_ops = True
     for c in cases:
         if type(c) is CoroutineType:
-            # `as_op`, inlined: a coroutine op not yet started -> its Op (it never ran)
+            # a registered coroutine op not yet started -> its Op (it never ran: closing it is free)
             make = _CORO_OPS.get(c.cr_code)
             frame = c.cr_frame
             if make is not None and frame is not None and not (c.cr_running or c.cr_suspended):
