@@ -161,6 +161,7 @@ def main() -> None:
         ],
         N,
         target=target,
+        repeat=9,
     )
     compare(
         "Semaphore, uncontended acquire/release",
@@ -171,6 +172,7 @@ def main() -> None:
         ],
         N,
         target=target,
+        repeat=9,
     )
     ops = TASKS * ROUNDS
     compare(

@@ -136,7 +136,7 @@ def main() -> None:
             N,
             unit="task",
             target="gokio within 1.15x, i.e. ratio >= 0.87x",
-            repeat=7,
+            repeat=9,
         )
     for kind in ("asyncio", "uvloop"):
         compare(
