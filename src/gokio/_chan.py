@@ -164,7 +164,7 @@ class Chan(Generic[T]):
             self._sendq.append((p, 0, item))
         finally:
             lock.release()
-        await _wait_parked(self, p, sending=True)
+        await wait_queued(p, self._lock, self, "_sendq")
         if p.value is _CLOSED:
             raise Closed("channel closed while the send waited", item)
 
@@ -185,7 +185,7 @@ class Chan(Generic[T]):
             await coop_yield()
         raw = _recv_or_park(self)
         if type(raw) is Parker:
-            raw = await _wait_parked(self, raw, sending=False)
+            raw = await wait_queued(raw, self._lock, self, "_recvq")
         if raw is _CLOSED:
             raise Closed("channel closed and drained")
         return raw  # type: ignore[no-any-return]
@@ -281,7 +281,7 @@ class Chan(Generic[T]):
             await coop_yield()
         raw = _recv_or_park(self)
         if type(raw) is Parker:
-            raw = await _wait_parked(self, raw, sending=False)
+            raw = await wait_queued(raw, self._lock, self, "_recvq")
         if raw is _CLOSED:
             raise StopAsyncIteration
         return raw  # type: ignore[no-any-return]
@@ -342,7 +342,7 @@ def _recv_now(ch: Chan[Any]) -> Any:
 
 def _recv_or_park(ch: Chan[Any]) -> Any:
     """Receive now: an item, ``_CLOSED`` (closed and drained), or, when it must wait, the
-    `Parker` it is now queued on (the caller awaits it with `_wait_parked`)."""
+    `Parker` it is now queued on (the caller awaits it with `wait_queued`)."""
     lock = ch._lock
     lock.acquire()
     buf = ch._buf
@@ -360,18 +360,20 @@ def _recv_or_park(ch: Chan[Any]) -> Any:
     return raw
 
 
-async def _wait_parked(ch: Chan[Any], p: Parker, *, sending: bool) -> Any:
-    """Wait until ``p`` (queued on ``ch``) fires; the raw value it was fired with.
+async def wait_queued(p: Parker, lock: threading.Lock, holder: object, queue: str) -> Any:
+    """Wait until ``p`` fires; the raw value it was fired with.
 
-    Interrupted (cancelled): withdraw under the lock, or, if a counterparty fired it
-    first, the op took effect: return its value and re-arm the cancellation.
+    ``p`` is queued in ``getattr(holder, queue)`` (read under ``lock`` when needed:
+    ``close()`` swaps the queues). Interrupted (cancelled): withdraw and unqueue under the
+    lock, or, if a counterparty fired it first, the op took effect: return its value and
+    re-arm the cancellation. Shared by `Chan` and mpsc.
     """
     try:
         await p.wait()
     except BaseException:
-        with ch._lock:
+        with lock:
             if p.withdraw():
-                _remove(ch._sendq if sending else ch._recvq, p)
+                _remove(getattr(holder, queue), p)
                 raise
         rearm_cancel()
     return p.value

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar, final
 
-from ._chan import _CLOSED, _remove, check_capacity
+from ._chan import _CLOSED, _remove, check_capacity, wait_queued
 from ._errors import Closed, Elapsed, Empty, Full
 from ._mpsc_core import (
     _TIMEOUT,
@@ -91,7 +91,7 @@ class Sender(Generic[T]):
             s.sendq.append((p, 0, item))
         finally:
             lock.release()
-        if await _wait_parked(s, p, sending=True) is _CLOSED:
+        if await wait_queued(p, s.lock, s, "sendq") is _CLOSED:
             raise Closed("the receiver closed while the send waited", item)
 
     def try_send(self, item: T) -> None:
@@ -244,7 +244,7 @@ class Sender(Generic[T]):
 
 def _recv_or_park(s: _Shared[Any]) -> Any:
     """Receive now: an item, ``_CLOSED`` (closed and drained), or, when it must wait, the
-    `Parker` it is now queued on (the caller awaits it with `_wait_parked`)."""
+    `Parker` it is now queued on (the caller awaits it with `wait_queued`)."""
     lock = s.lock
     lock.acquire()
     buf = s.buf
@@ -260,19 +260,6 @@ def _recv_or_park(s: _Shared[Any]) -> Any:
     finally:
         lock.release()
     return raw
-
-
-async def _wait_parked(s: _Shared[Any], p: Parker, *, sending: bool) -> Any:
-    """Wait until ``p`` fires; its raw value. See ``_chan._wait_parked``."""
-    try:
-        await p.wait()
-    except BaseException:
-        with s.lock:
-            if p.withdraw():
-                _remove(s.sendq if sending else s.recvq, p)
-                raise
-        rearm_cancel()
-    return p.value
 
 
 def _expire(s: _Shared[Any], p: Parker) -> None:
@@ -314,7 +301,7 @@ class Receiver(Generic[T]):
         s = self._s
         raw = _recv_or_park(s)
         if type(raw) is Parker:
-            raw = await _wait_parked(s, raw, sending=False)
+            raw = await wait_queued(raw, s.lock, s, "recvq")
         if raw is _CLOSED:
             raise Closed("channel closed and drained")
         return raw  # type: ignore[no-any-return]
@@ -349,7 +336,7 @@ class Receiver(Generic[T]):
         # cancellation cannot lose them).
         raw = _recv_or_park(s)
         if type(raw) is Parker:
-            raw = await _wait_parked(s, raw, sending=False)
+            raw = await wait_queued(raw, s.lock, s, "recvq")
         return RecvManyOp(s, limit)._finish(raw)
 
     def try_recv(self) -> T:
@@ -416,7 +403,7 @@ class Receiver(Generic[T]):
         s = self._s
         raw = _recv_or_park(s)
         if type(raw) is Parker:
-            raw = await _wait_parked(s, raw, sending=False)
+            raw = await wait_queued(raw, s.lock, s, "recvq")
         if raw is _CLOSED:
             raise StopAsyncIteration
         return raw  # type: ignore[no-any-return]
