@@ -450,3 +450,25 @@ class SemaphoreModel(RuleBasedStateMachine):
 
 TestSemaphoreModel = SemaphoreModel.TestCase
 TestSemaphoreModel.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
+
+
+def test_a_lock_free_release_racing_a_waiter_that_queues_is_not_lost() -> None:
+    """The fast pool's race, forced step by step: a waiter decides to wait, a lock-free
+    release lands before it is queued (so the release sees nobody to serve), then the
+    waiter queues: it must find the returned permit instead of sleeping forever."""
+    from gokio._op import NOT_READY
+    from gokio._park import FIRED, Parker
+
+    sem = Semaphore(1)
+    held = sem.try_acquire()  # the only permit
+    waiter = sem.acquire()
+    parker = Parker("acquire", sem)  # a plain-thread parker: nothing here blocks
+    with sem._mu:  # the waiter's own critical section, as select drives it
+        assert waiter._try() is NOT_READY  # no permit: it will wait
+        release = held.__aexit__(None, None, None)  # lands now, lock-free
+        with pytest.raises(StopIteration):
+            release.send(None)  # completes without waiting: it saw no waiter
+        assert sem.available_permits() == 1  # the permit sits in the fast pool
+        waiter._park(parker, 0)  # the waiter queues...
+    assert parker.state == FIRED  # ...and is served from the pool at once
+    assert sem.available_permits() == 0

@@ -128,6 +128,74 @@ def test_semaphore_stress_with_cancellations_loops_and_threads() -> None:
     assert not sem._waiters, f"stale waiters, seed={seed}"
 
 
+def test_semaphore_stress_lock_free_single_permits_mixed_with_large_requests() -> None:
+    """Two loops take single permits through the lock-free pool (``async with``), mixed
+    with large requests, cancellations and a plain thread: never more permits in use
+    than exist, nobody hangs, every permit comes back."""
+    seed = make_seed()
+    permits = 3
+    sem = Semaphore(permits)
+    lock = threading.Lock()
+    in_use = [0]
+    bad: list[str] = []
+
+    def take(n: int) -> None:
+        with lock:
+            in_use[0] += n
+            if in_use[0] > permits:
+                bad.append(f"{in_use[0]} permits in use of {permits}, seed={seed}")
+
+    def give(n: int) -> None:
+        with lock:
+            in_use[0] -= n
+
+    async def loop_side(rng: random.Random) -> None:
+        async def single() -> None:
+            async with sem.acquire():  # the lock-free acquire and release
+                take(1)
+                try:
+                    if rng.random() < 0.5:
+                        await asyncio.sleep(0)  # a cancellation may land here
+                finally:
+                    give(1)
+
+        async def worker() -> None:
+            for _ in range(200):
+                if rng.random() < 0.75:
+                    await maybe_cancelled(rng, single())
+                    continue
+                n = rng.randint(2, permits)
+                p = await maybe_cancelled(rng, sem.acquire(n)._acquire())
+                if p is None:
+                    continue
+                take(n)
+                await asyncio.sleep(0)
+                give(n)
+                p.release()
+
+        await asyncio.gather(*(worker() for _ in range(4)))
+
+    def thread_side(rng: random.Random) -> None:
+        for _ in range(150):
+            n = rng.randint(1, permits)
+            with sem.blocking_acquire(n):
+                take(n)
+                give(n)
+
+    errors = run_threads(
+        seed,
+        [
+            on_loop(lambda: loop_side(random.Random(seed))),
+            on_loop(lambda: loop_side(random.Random(seed + 1))),
+            lambda: thread_side(random.Random(seed + 2)),
+        ],
+    )
+    assert errors == [], f"seed={seed}"
+    assert bad == []
+    assert sem.available_permits() == permits, f"permits leaked, seed={seed}"
+    assert not sem._waiters, f"stale waiters, seed={seed}"
+
+
 def test_mutex_stress_with_cancellations_loops_and_threads() -> None:
     seed = make_seed()
     m = Mutex(0)
