@@ -38,6 +38,13 @@ async def gokio_mutex_lock_only() -> None:
             pass
 
 
+async def asyncio_lock_only() -> None:
+    lock = asyncio.Lock()
+    for _ in range(N):
+        async with lock:
+            pass
+
+
 async def asyncio_lock_uncontended() -> None:
     lock = asyncio.Lock()
     v = 0
@@ -154,13 +161,21 @@ def main() -> None:
     compare(
         "Mutex, uncontended lock/unlock",
         [
-            ("gokio.Mutex, guard.value += 1 (thread-safe)", on(gokio_mutex_uncontended)),
-            ("gokio.Mutex, lock/unlock only", on(gokio_mutex_lock_only)),
-            ("asyncio.Lock, local += 1", on(asyncio_lock_uncontended)),
+            ("gokio.Mutex (thread-safe)", on(gokio_mutex_lock_only)),
+            ("asyncio.Lock", on(asyncio_lock_only)),
             ("anyio.Lock (asyncio backend)", on(anyio_lock_uncontended)),
         ],
         N,
         target=target,
+        repeat=9,
+    )
+    compare(
+        "Mutex, uncontended, updating the protected value",
+        [
+            ("gokio.Mutex: guard.value += 1", on(gokio_mutex_uncontended)),
+            ("asyncio.Lock: a local += 1 under the lock", on(asyncio_lock_uncontended)),
+        ],
+        N,
         repeat=9,
     )
     compare(

@@ -50,12 +50,12 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import Any, Final, Generic, TypeVar, final
 
 from ._errors import WouldBlock
 from ._op import NOT_READY, Op
-from ._park import FIRED, Parker, _budget, check_blocking_allowed, coop_yield
+from ._park import FIRED, READY, Parker, _budget, check_blocking_allowed, coop_yield
 
 __all__ = ["Mutex", "MutexGuard"]
 
@@ -262,7 +262,7 @@ class MutexGuard(Op["MutexGuard[T]"], Generic[T]):
             m._hand_off()
 
     async def _acquire(self) -> MutexGuard[T]:
-        if self._state != FRESH:
+        if self._state:  # not FRESH (0): a request is awaited once
             raise reuse_error(self._state, "this m.lock() request", "m.lock()")
         # The coop budget (`_park.consume_budget`, inlined: this is the hot path), spent
         # before the lock is taken because the yield may be cancelled.
@@ -304,13 +304,16 @@ class MutexGuard(Op["MutexGuard[T]"], Generic[T]):
 
     __aenter__ = _acquire
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    def __aexit__(self, *exc_info: object) -> Awaitable[None]:
+        # Releasing never waits, so this is a plain method returning a finished awaitable
+        # (cheaper than a coroutine on the hottest path of every lock).
         if self._state == HELD:  # it may have been released inside the block
             self._state = RELEASED
             m = self._mutex
             m._free.append(None)
             if m._waiters:
                 m._hand_off()
+        return READY
 
     def __enter__(self) -> MutexGuard[T]:
         if self._state != HELD:

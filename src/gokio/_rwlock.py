@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, final
 
 from ._errors import WouldBlock
 from ._mutex import FRESH, HELD, PARKED, RELEASED, not_held_error, reuse_error
 from ._op import NOT_READY, Op
-from ._park import FIRED, Parker, _budget, check_blocking_allowed, coop_yield
+from ._park import FIRED, READY, Parker, _budget, check_blocking_allowed, coop_yield
 
 __all__ = ["RwLock", "RwLockReadGuard", "RwLockWriteGuard"]
 
@@ -265,10 +265,12 @@ class _RwGuard(Op[Any], Generic[T]):
 
     __aenter__ = _acquire
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    def __aexit__(self, *exc_info: object) -> Awaitable[None]:
+        # Releasing never waits: a plain method returning a finished awaitable.
         if self._state == HELD:  # it may have been released inside the block
             self._state = RELEASED
             self._unlock()
+        return READY
 
     def __enter__(self) -> Self:
         if self._state != HELD:

@@ -46,13 +46,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import Any, Final, final
 
 from ._errors import Closed, WouldBlock
 from ._mutex import FRESH, HELD, PARKED, RELEASED
 from ._op import NOT_READY, Op
-from ._park import FIRED, Parker, _budget, check_blocking_allowed, coop_yield
+from ._park import FIRED, READY, Parker, _budget, check_blocking_allowed, coop_yield
 
 __all__ = ["Semaphore", "SemaphorePermit"]
 
@@ -390,7 +390,8 @@ class SemaphorePermit(Op["SemaphorePermit"]):
 
     __aenter__ = _acquire
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    def __aexit__(self, *exc_info: object) -> Awaitable[None]:
+        # Releasing never waits: a plain method returning a finished awaitable.
         if self._state == HELD:  # it may have been released inside the block
             self._state = RELEASED
             sem = self._sem
@@ -401,6 +402,7 @@ class SemaphorePermit(Op["SemaphorePermit"]):
                         sem._serve()
             else:
                 sem._give_back(self._n)
+        return READY
 
     def __enter__(self) -> SemaphorePermit:
         if self._state != HELD:
