@@ -75,125 +75,106 @@ async def maybe_cancelled(rng: random.Random, aw: Coroutine[Any, Any, Any]) -> A
         return None
 
 
-def test_semaphore_stress_with_cancellations_loops_and_threads() -> None:
+class _PermitLedger:
+    """Counts the permits in use across loops and threads; notes any excess."""
+
+    def __init__(self, permits: int, seed: int) -> None:
+        self.permits = permits
+        self.seed = seed
+        self.lock = threading.Lock()
+        self.in_use = 0
+        self.bad: list[str] = []
+
+    def take(self, n: int) -> None:
+        with self.lock:
+            self.in_use += n
+            if self.in_use > self.permits:
+                self.bad.append(f"{self.in_use} permits in use of {self.permits}")
+
+    def give(self, n: int) -> None:
+        with self.lock:
+            self.in_use -= n
+
+
+def _semaphore_stress(
+    permits: int,
+    loop_side: Callable[[Semaphore, _PermitLedger, random.Random], Coroutine[Any, Any, None]],
+    thread_rounds: int,
+) -> None:
+    """Two loops run ``loop_side`` and a plain thread takes random counts, on one
+    semaphore: never more permits in use than exist, nobody hangs, all come back."""
     seed = make_seed()
-    permits = 4
     sem = Semaphore(permits)
-    lock = threading.Lock()
-    in_use = [0]
-    bad: list[str] = []
-
-    def take(n: int) -> None:
-        with lock:
-            in_use[0] += n
-            if in_use[0] > permits:
-                bad.append(f"{in_use[0]} permits in use of {permits}, seed={seed}")
-
-    def give(n: int) -> None:
-        with lock:
-            in_use[0] -= n
-
-    async def loop_side(rng: random.Random) -> None:
-        async def worker() -> None:
-            for _ in range(150):
-                n = rng.randint(1, permits)
-                p = await maybe_cancelled(rng, sem.acquire(n)._acquire())
-                if p is None:
-                    continue
-                take(n)
-                await asyncio.sleep(0)
-                give(n)
-                p.release()
-
-        await asyncio.gather(*(worker() for _ in range(4)))
+    ledger = _PermitLedger(permits, seed)
 
     def thread_side(rng: random.Random) -> None:
-        for _ in range(100):
+        for _ in range(thread_rounds):
             n = rng.randint(1, permits)
             with sem.blocking_acquire(n):
-                take(n)
-                give(n)
+                ledger.take(n)
+                ledger.give(n)
 
     errors = run_threads(
         seed,
         [
-            on_loop(lambda: loop_side(random.Random(seed))),
-            on_loop(lambda: loop_side(random.Random(seed + 1))),
+            on_loop(lambda: loop_side(sem, ledger, random.Random(seed))),
+            on_loop(lambda: loop_side(sem, ledger, random.Random(seed + 1))),
             lambda: thread_side(random.Random(seed + 2)),
         ],
     )
     assert errors == [], f"seed={seed}"
-    assert bad == []
+    assert ledger.bad == [], f"seed={seed}"
     assert sem.available_permits() == permits, f"permits leaked, seed={seed}"
     assert not sem._waiters, f"stale waiters, seed={seed}"
 
 
+async def _request_then_release(
+    sem: Semaphore, ledger: _PermitLedger, rng: random.Random, n: int
+) -> None:
+    p = await maybe_cancelled(rng, sem.acquire(n)._acquire())
+    if p is None:
+        return
+    ledger.take(n)
+    await asyncio.sleep(0)
+    ledger.give(n)
+    p.release()
+
+
+def test_semaphore_stress_with_cancellations_loops_and_threads() -> None:
+    async def loop_side(sem: Semaphore, ledger: _PermitLedger, rng: random.Random) -> None:
+        async def worker() -> None:
+            for _ in range(150):
+                await _request_then_release(sem, ledger, rng, rng.randint(1, ledger.permits))
+
+        await asyncio.gather(*(worker() for _ in range(4)))
+
+    _semaphore_stress(4, loop_side, thread_rounds=100)
+
+
 def test_semaphore_stress_lock_free_single_permits_mixed_with_large_requests() -> None:
-    """Two loops take single permits through the lock-free pool (``async with``), mixed
-    with large requests, cancellations and a plain thread: never more permits in use
-    than exist, nobody hangs, every permit comes back."""
-    seed = make_seed()
-    permits = 3
-    sem = Semaphore(permits)
-    lock = threading.Lock()
-    in_use = [0]
-    bad: list[str] = []
+    """Single permits go through the lock-free pool (``async with``), mixed with large
+    requests, cancellations and a plain thread."""
 
-    def take(n: int) -> None:
-        with lock:
-            in_use[0] += n
-            if in_use[0] > permits:
-                bad.append(f"{in_use[0]} permits in use of {permits}, seed={seed}")
-
-    def give(n: int) -> None:
-        with lock:
-            in_use[0] -= n
-
-    async def loop_side(rng: random.Random) -> None:
+    async def loop_side(sem: Semaphore, ledger: _PermitLedger, rng: random.Random) -> None:
         async def single() -> None:
             async with sem.acquire():  # the lock-free acquire and release
-                take(1)
+                ledger.take(1)
                 try:
                     if rng.random() < 0.5:
                         await asyncio.sleep(0)  # a cancellation may land here
                 finally:
-                    give(1)
+                    ledger.give(1)
 
         async def worker() -> None:
             for _ in range(200):
                 if rng.random() < 0.75:
                     await maybe_cancelled(rng, single())
-                    continue
-                n = rng.randint(2, permits)
-                p = await maybe_cancelled(rng, sem.acquire(n)._acquire())
-                if p is None:
-                    continue
-                take(n)
-                await asyncio.sleep(0)
-                give(n)
-                p.release()
+                else:
+                    await _request_then_release(sem, ledger, rng, rng.randint(2, ledger.permits))
 
         await asyncio.gather(*(worker() for _ in range(4)))
 
-    def thread_side(rng: random.Random) -> None:
-        for _ in range(150):
-            n = rng.randint(1, permits)
-            with sem.blocking_acquire(n):
-                take(n)
-                give(n)
-
-    errors = run_threads(
-        seed,
-        [
-            on_loop(lambda: loop_side(random.Random(seed))),
-            on_loop(lambda: loop_side(random.Random(seed + 1))),
-            lambda: thread_side(random.Random(seed + 2)),
-        ],
-    )
-    assert errors == [], f"seed={seed}"
-    assert bad == []
-    assert sem.available_permits() == permits, f"permits leaked, seed={seed}"
-    assert not sem._waiters, f"stale waiters, seed={seed}"
+    _semaphore_stress(3, loop_side, thread_rounds=150)
 
 
 def test_mutex_stress_with_cancellations_loops_and_threads() -> None:
